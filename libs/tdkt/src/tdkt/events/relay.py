@@ -1,0 +1,208 @@
+"""The outbox relay: publishes pending events in order per aggregate, then removes them.
+
+One pass: take up to `batch_size` hints (oldest first) and delete them, read each aggregate's
+outbox by `_id`, send every entry (key = aggregate id) through the idempotent producer with
+acks=all, wait for the acknowledgements, and remove exactly the acknowledged entries with
+`$pullAll` (entries a writer appended meanwhile stay, with their own new hint).
+
+Crash anywhere and nothing is lost, at worst an event is published twice: a dead relay leaves
+the entries in the outbox, the sweep at the next start finds them, and consumers drop the
+duplicate by event id. Only the relay holding the lease publishes, so replicas do not race.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaTimeoutError
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from tdkt.events.envelope import Event
+from tdkt.events.outbox import HINTS, hint_pending
+from tdkt.logs import get_logger
+from tdkt.settings import RelaySettings
+from tdkt.store import STORE_UNAVAILABLE
+
+log = get_logger(__name__)
+STATUS = "pipeline_status"
+
+
+@dataclass
+class Claim:
+    collection: str
+    aggregate_id: Any
+    entries: list[dict] = field(default_factory=list)
+    failed: bool = False
+
+
+class Lease:
+    """A lease in the store: at most one holder publishes; a dead holder's lease expires."""
+
+    def __init__(self, db: Database, name: str, holder: str, ttl_s: int):
+        self.db, self.name, self.holder, self.ttl = db, name, holder, ttl_s
+        self.valid_until = 0.0
+
+    def acquire(self) -> bool:
+        now = datetime.now(timezone.utc)
+        try:
+            self.db.leases.find_one_and_update(
+                {"_id": self.name, "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}]},
+                {"$set": {"holder": self.holder, "expires_at": now + timedelta(seconds=self.ttl)}},
+                upsert=True,
+            )
+        except DuplicateKeyError:  # someone else holds a live lease
+            self.valid_until = 0.0
+            return False
+        # Trust the lease for a little less than its term, so a paused process stops in time.
+        self.valid_until = time.monotonic() + self.ttl * 0.6
+        return True
+
+    def held(self) -> bool:
+        return time.monotonic() < self.valid_until or self.acquire()
+
+    def release(self) -> None:
+        self.db.leases.delete_one({"_id": self.name, "holder": self.holder})
+        self.valid_until = 0.0
+
+
+class OutboxRelay:
+    def __init__(self, db: Database, producer: KafkaProducer, collections: list[str], settings: RelaySettings, name: str = "outbox-relay"):
+        self.db = db
+        self.producer = producer
+        self.collections = list(collections)
+        self.settings = settings
+        self.lease = Lease(db, name, f"{socket.gethostname()}:{os.getpid()}:{id(self):x}", settings.lease_ttl_s)
+        self.name = name
+        self.published_total = 0
+        self.last_published_at: datetime | None = None
+        self._next_sweep = 0.0
+        self._next_status = 0.0
+        self._stopping = threading.Event()
+
+    # -- one pass, in three steps --------------------------------------------------------------
+    def claim(self) -> list[Claim]:
+        hints = sorted(self.db[HINTS].find({}).limit(self.settings.batch_size), key=lambda h: h["at"])
+        if not hints:
+            return []
+        # Delete the hints before reading: a writer that appends after this point leaves a new
+        # hint behind, so its event is never stranded without one.
+        self.db[HINTS].delete_many({"_id": {"$in": [h["_id"] for h in hints]}})
+        claims = []
+        for hint in hints:
+            doc = self.db[hint["c"]].find_one({"_id": hint["a"]}, {"outbox": 1})
+            if doc and doc.get("outbox"):
+                claims.append(Claim(hint["c"], hint["a"], doc["outbox"]))
+        return claims
+
+    def publish(self, claims: list[Claim]) -> None:
+        """Send every entry and wait until Kafka has acknowledged (or refused) each one."""
+        futures = []
+        for claim in claims:
+            for entry in claim.entries:
+                key, value, headers = Event.from_outbox_entry(entry).to_kafka()
+                futures.append((claim, self.producer.send(entry["topic"], key=key, value=value, headers=headers)))
+        while True:
+            try:
+                self.producer.flush(timeout=1.0)
+                break
+            except KafkaTimeoutError:
+                if self._stopping.is_set():
+                    break  # unacknowledged entries stay in the outbox for the next start
+        for claim, future in futures:
+            if not future.is_done or future.failed():
+                claim.failed = True
+
+    def acknowledge(self, claims: list[Claim]) -> int:
+        """Remove what Kafka acknowledged; re-hint what it did not, to be retried."""
+        done = 0
+        for claim in claims:
+            if claim.failed:
+                hint_pending(self.db, claim.collection, claim.aggregate_id)
+                continue
+            self.db[claim.collection].update_one({"_id": claim.aggregate_id}, {"$pullAll": {"outbox": claim.entries}})
+            done += len(claim.entries)
+        if done:
+            self.published_total += done
+            self.last_published_at = datetime.now(timezone.utc)
+        return done
+
+    def run_once(self) -> int:
+        """One pass; the number of events published and removed from outboxes."""
+        if not self.lease.held():
+            return 0
+        if time.monotonic() >= self._next_sweep:
+            self.sweep()
+        claims = self.claim()
+        if not claims:
+            return 0
+        self.publish(claims)
+        failed = sum(c.failed for c in claims)
+        if failed:
+            log.warning("kafka did not acknowledge some events; they stay in their outboxes", aggregates=failed)
+        return self.acknowledge(claims)
+
+    def sweep(self) -> int:
+        """Re-hint every aggregate whose outbox is not empty (after a crash, or a lost hint)."""
+        found = 0
+        for name in self.collections:
+            for doc in self.db[name].find({"outbox.0": {"$exists": True}}, {"_id": 1}):
+                hint_pending(self.db, name, doc["_id"])
+                found += 1
+        self._next_sweep = time.monotonic() + self.settings.sweep_interval_s
+        if found:
+            log.info("outbox sweep re-hinted aggregates with pending events", aggregates=found)
+        return found
+
+    # -- the process loop ----------------------------------------------------------------------
+    def run(self) -> None:
+        log.info("outbox relay started", collections=self.collections, holder=self.lease.holder)
+        backoff = 0.5
+        while not self._stopping.is_set():
+            try:
+                published = self.run_once()
+                self.report_status()
+                backoff = 0.5
+            except STORE_UNAVAILABLE as exc:
+                log.warning("document store unreachable; relay waits", error=str(exc), retry_in_s=backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            if not published:
+                self._stopping.wait(self.settings.poll_interval_ms / 1000)
+        try:
+            self.lease.release()
+        except STORE_UNAVAILABLE:
+            pass  # it expires by itself
+        log.info("outbox relay stopped", published_total=self.published_total)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def report_status(self, force: bool = False) -> None:
+        """How far behind the relay is, for /readyz and /metrics of the service's API."""
+        if not force and time.monotonic() < self._next_status:
+            return
+        self._next_status = time.monotonic() + 2.0
+        hints = list(self.db[HINTS].find({}, {"at": 1}))
+        oldest = min((h["at"] for h in hints), default=None)
+        self.db[STATUS].replace_one(
+            {"_id": self.name},
+            {
+                "kind": "relay",
+                "holder": self.lease.holder,
+                "pending_aggregates": len(hints),
+                "oldest_pending_at": oldest,
+                "published_total": self.published_total,
+                "last_published_at": self.last_published_at,
+                "heartbeat_at": datetime.now(timezone.utc),
+            },
+            upsert=True,
+        )

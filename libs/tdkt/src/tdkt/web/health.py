@@ -1,0 +1,82 @@
+"""/healthz: the process answers (no dependencies). /readyz: the store and the broker answer,
+with the event pipeline's backlog in the body so an operator sees how far behind it is."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, jsonify
+from kafka.errors import KafkaError
+from pymongo.errors import PyMongoError
+
+from tdkt.events.kafka import BrokerUnreachable, make_admin
+from tdkt.settings import KafkaSettings
+from tdkt.store import ping
+
+health = Blueprint("health", __name__)
+
+
+class BrokerProbe:
+    """A metadata request to Kafka, cached for a few seconds so probes do not hammer it."""
+
+    def __init__(self, settings: KafkaSettings, ttl_s: float = 5.0):
+        self.settings, self.ttl = settings, ttl_s
+        self._admin = None
+        self._checked_at = 0.0
+        self._error: str | None = "not checked yet"
+        self._lock = threading.Lock()
+
+    def check(self) -> str | None:
+        """None when the broker answers, else why not."""
+        with self._lock:
+            if time.monotonic() - self._checked_at < self.ttl:
+                return self._error
+            try:
+                if self._admin is None:
+                    self._admin = make_admin(self.settings, bootstrap_timeout_ms=2000, request_timeout_ms=2000)
+                self._admin.describe_cluster()
+                self._error = None
+            except (BrokerUnreachable, KafkaError, OSError) as exc:
+                self._error = str(exc)
+                if self._admin is not None:
+                    try:
+                        self._admin.close()
+                    except Exception:  # closing a broken client may fail too; we drop it anyway
+                        pass
+                    self._admin = None
+            self._checked_at = time.monotonic()
+            return self._error
+
+
+@health.get("/healthz")
+def healthz():
+    return jsonify(status="ok", service=current_app.extensions["tdkt"].service.name)
+
+
+@health.get("/readyz")
+def readyz():
+    ext = current_app.extensions["tdkt"]
+    checks: dict[str, dict] = {}
+    try:
+        ping(ext.db)
+        checks["store"] = {"ok": True}
+    except PyMongoError as exc:
+        checks["store"] = {"ok": False, "error": str(exc)[:300]}
+    broker_error = ext.broker_probe.check()
+    checks["broker"] = {"ok": broker_error is None} | ({"error": broker_error[:300]} if broker_error else {})
+    pipeline = []
+    if checks["store"]["ok"]:
+        now = datetime.now(timezone.utc)
+        for doc in ext.db["pipeline_status"].find({}):
+            beat = doc.get("heartbeat_at")
+            beat = beat if beat is None or beat.tzinfo else beat.replace(tzinfo=timezone.utc)
+            pipeline.append({k: v for k, v in doc.items() if k not in ("_id", "heartbeat_at")} | {"name": doc["_id"], "heartbeat_age_s": round((now - beat).total_seconds(), 1) if beat else None})
+    ready = all(c["ok"] for c in checks.values())
+    body = {"status": "ready" if ready else "not ready", "service": ext.service.name, "checks": checks, "pipeline": pipeline}
+    response = jsonify(body)
+    response.status_code = 200 if ready else 503
+    if not ready:
+        response.headers["Retry-After"] = "5"
+    return response

@@ -1,0 +1,1 @@
+"""The awards service. Owners: the TĐKT standing body, the council, the chair who signs, the finance office. Owns the rule catalogue, nominations and dossiers, appraisal, council sessions and ballots, decisions and the bonus ledger."""

@@ -1,0 +1,21 @@
+"""Composition root of the awards service: the one place that says what the service is made of.
+
+The shared entrypoints (API, consumer, relay) read `SERVICE` and nothing else. Feature work adds
+blueprints, subscriptions and outbox collections here; no module connects to anything at import.
+"""
+
+from tdkt.events.topics import TopicSpec
+from tdkt.service import ServiceDefinition
+
+SERVICE = ServiceDefinition(
+    name="awards",
+    title="Awards — Khen thưởng / Nominations, appraisal, council, decisions",
+    description="Owners: the TĐKT standing body, the council, the chair who signs, the finance office. Owns the rule catalogue, nominations and dossiers, appraisal, council sessions and ballots, decisions and the bonus ledger.",
+    default_port=8003,
+    topics=(
+        TopicSpec("awards.catalogue.v1"),
+        TopicSpec("awards.nominations.v1"),
+        TopicSpec("awards.councils.v1"),
+        TopicSpec("awards.decisions.v1"),
+    ),
+)

@@ -1,0 +1,1 @@
+"""The notify service. Owner: communications (Phòng Văn hóa và Thông tin). Owns recipients and preferences, routing rules, templates, and every delivery (email, webhook, in-app inbox) with its log."""

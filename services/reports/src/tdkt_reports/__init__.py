@@ -1,0 +1,1 @@
+"""The reports service. Owners: every unit (its own reports) and the TĐKT standing body (review, reminders, aggregation). Owns reporting periods, progress reports and reviews, deadlines, movement progress figures and exports."""

@@ -1,0 +1,2 @@
+"""How the outside world reaches the reports service: the WSGI app (HTTP API); the consumer and
+the outbox relay run from the shared runtime (`python -m tdkt_reports consumer|relay`)."""
