@@ -36,6 +36,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from tdkt.events.envelope import EnvelopeError, Event
+from tdkt.events.status import write_status
 from tdkt.events.topics import DLQ_SUFFIX
 from tdkt.logs import get_logger
 from tdkt.settings import ConsumerSettings
@@ -44,7 +45,6 @@ from tdkt.tracing import current_traceparent, parse_traceparent
 
 log = get_logger(__name__)
 CLAIMS = "processed_events"
-STATUS = "pipeline_status"
 
 
 @dataclass
@@ -275,20 +275,23 @@ class ConsumerRunner:
         try:
             assigned = list(self.consumer.assignment())
             ends = self.consumer.end_offsets(assigned) if assigned else {}
-            lag = {f"{tp.topic}-{tp.partition}": max(0, ends.get(tp, 0) - self.consumer.position(tp)) for tp in assigned}
+            # A list, not a dict keyed by "topic-partition": topic names contain dots, which
+            # are not allowed in document keys.
+            lag = [{"topic": tp.topic, "partition": tp.partition, "lag": max(0, ends.get(tp, 0) - self.consumer.position(tp))} for tp in assigned]
         except KafkaError as exc:
             log.warning("could not read consumer lag", error=str(exc))
             return
-        self.db[STATUS].replace_one(
-            {"_id": f"consumer:{self.group_id}"},
+        write_status(
+            self.db,
+            f"consumer:{self.group_id}",
             {
                 "kind": "consumer",
                 "group": self.group_id,
                 "lag": lag,
-                "total_lag": sum(lag.values()),
+                "total_lag": sum(p["lag"] for p in lag),
                 "processed_total": self.processed_total,
                 "dead_lettered_total": self.dead_lettered_total,
                 "heartbeat_at": datetime.now(timezone.utc),
             },
-            upsert=True,
         )
+

@@ -23,16 +23,16 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaTimeoutError
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from tdkt.events.envelope import Event
 from tdkt.events.outbox import HINTS, hint_pending
+from tdkt.events.status import write_status
 from tdkt.logs import get_logger
 from tdkt.settings import RelaySettings
 from tdkt.store import STORE_UNAVAILABLE
 
 log = get_logger(__name__)
-STATUS = "pipeline_status"
 
 
 @dataclass
@@ -191,10 +191,14 @@ class OutboxRelay:
         if not force and time.monotonic() < self._next_status:
             return
         self._next_status = time.monotonic() + 2.0
-        hints = list(self.db[HINTS].find({}, {"at": 1}))
+        try:
+            hints = list(self.db[HINTS].find({}, {"at": 1}))
+        except PyMongoError:
+            return
         oldest = min((h["at"] for h in hints), default=None)
-        self.db[STATUS].replace_one(
-            {"_id": self.name},
+        write_status(
+            self.db,
+            self.name,
             {
                 "kind": "relay",
                 "holder": self.lease.holder,
@@ -204,5 +208,4 @@ class OutboxRelay:
                 "last_published_at": self.last_published_at,
                 "heartbeat_at": datetime.now(timezone.utc),
             },
-            upsert=True,
         )
