@@ -7,6 +7,8 @@ lookups by `_id` are indexed, which is why hot paths (outbox hints, event claims
 
 from __future__ import annotations
 
+import re
+
 import mongoengine
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, PyMongoError
@@ -58,3 +60,10 @@ def redact(uri: str) -> str:
     credentials, host = rest.rsplit("@", 1)
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}"
+
+
+def contains(field: str, text: str) -> dict:
+    """A raw filter for "field contains this text", matched literally (the text is escaped, so
+    user input cannot inject a pattern). Use it with `Model.objects(__raw__=...)`: mongoengine's
+    own `__contains` compiles a Python regex whose `u` flag FerretDB refuses."""
+    return {field: {"$regex": re.escape(text)}}

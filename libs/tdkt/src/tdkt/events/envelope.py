@@ -143,6 +143,8 @@ class Event:
         except (BaseCloudEventException, ValueError, UnicodeDecodeError) as exc:
             raise EnvelopeError(f"invalid CloudEvent: {exc}") from None
         data = ce.get_data()
+        if isinstance(data, (str, bytes)):
+            raise EnvelopeError("payload is not valid JSON")
         if not isinstance(data, dict):
             raise EnvelopeError("payload is not a JSON object")
         subject = ce.get_subject() or (key.decode() if key else "")

@@ -19,13 +19,13 @@ health = Blueprint("health", __name__)
 
 
 class BrokerProbe:
-    """A metadata request to Kafka, cached for a few seconds so probes do not hammer it."""
+    """A metadata request to Kafka, cached for a few seconds so probes do not hammer it. The
+    client is closed after each check: an API worker keeps no Kafka connection or thread."""
 
     def __init__(self, settings: KafkaSettings, ttl_s: float = 5.0):
         self.settings, self.ttl = settings, ttl_s
-        self._admin = None
-        self._checked_at = 0.0
-        self._error: str | None = "not checked yet"
+        self._checked_at = float("-inf")
+        self._error: str | None = None
         self._lock = threading.Lock()
 
     def check(self) -> str | None:
@@ -33,19 +33,16 @@ class BrokerProbe:
         with self._lock:
             if time.monotonic() - self._checked_at < self.ttl:
                 return self._error
+            admin = None
             try:
-                if self._admin is None:
-                    self._admin = make_admin(self.settings, bootstrap_timeout_ms=2000, request_timeout_ms=2000)
-                self._admin.describe_cluster()
+                admin = make_admin(self.settings, bootstrap_timeout_ms=2000, request_timeout_ms=2000)
+                admin.describe_cluster()
                 self._error = None
             except (BrokerUnreachable, KafkaError, OSError) as exc:
                 self._error = str(exc)
-                if self._admin is not None:
-                    try:
-                        self._admin.close()
-                    except Exception:  # closing a broken client may fail too; we drop it anyway
-                        pass
-                    self._admin = None
+            finally:
+                if admin is not None:
+                    admin.close()
             self._checked_at = time.monotonic()
             return self._error
 
