@@ -20,6 +20,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${1:?usage: build.sh CACHE_DIR}
+mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
 version=$(awk '$1=="require" && $2=="github.com/FerretDB/FerretDB" {print $3}' "$here/go.mod")
 stamp=$(cat "$here/go.mod" "$here/go.sum" "$here/main.go" "$0" | sha256sum | cut -c1-16)
 bin="$cache/tdkt-ferretdb-$version-$stamp"

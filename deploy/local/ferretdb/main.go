@@ -23,15 +23,16 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	data := flag.String("data", "var/ferretdb", "folder for the SQLite files, created if missing")
 	verbose := flag.Bool("v", false, "log at info level instead of warnings only")
+	durable := flag.Bool("fsync-every-commit", false, "SQLite synchronous=FULL: survive power loss too, at a few ms per write")
 	flag.Parse()
 
-	if err := run(*listen, *data, *verbose); err != nil {
+	if err := run(*listen, *data, *verbose, *durable); err != nil {
 		fmt.Fprintln(os.Stderr, "tdkt-ferretdb:", err)
 		os.Exit(1)
 	}
 }
 
-func run(listen, data string, verbose bool) error {
+func run(listen, data string, verbose, durable bool) error {
 	dir, err := filepath.Abs(data)
 	if err != nil {
 		return err
@@ -46,12 +47,20 @@ func run(listen, data string, verbose bool) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	// In WAL mode, synchronous=NORMAL keeps every committed write across a crash of any process
+	// and only risks the last commits on a power loss; FULL fsyncs every commit, which costs a
+	// few milliseconds per write. The local stack is for development and tests: NORMAL.
+	sync := "normal"
+	if durable {
+		sync = "full"
+	}
+
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener: ferretdb.ListenerConfig{TCP: listen},
 		Logger:   logger,
 		Handler:  "sqlite",
 		// The SQLite handler wants a folder URI that ends with a slash.
-		SQLiteURL: "file:" + dir + "/",
+		SQLiteURL: "file:" + dir + "/?_pragma=synchronous(" + sync + ")",
 	})
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -86,6 +87,7 @@ class OutboxRelay:
         self._next_sweep = 0.0
         self._next_status = 0.0
         self._stopping = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="relay-store")
 
     # -- one pass, in three steps --------------------------------------------------------------
     def claim(self) -> list[Claim]:
@@ -95,12 +97,10 @@ class OutboxRelay:
         # Delete the hints before reading: a writer that appends after this point leaves a new
         # hint behind, so its event is never stranded without one.
         self.db[HINTS].delete_many({"_id": {"$in": [h["_id"] for h in hints]}})
-        claims = []
-        for hint in hints:
-            doc = self.db[hint["c"]].find_one({"_id": hint["a"]}, {"outbox": 1})
-            if doc and doc.get("outbox"):
-                claims.append(Claim(hint["c"], hint["a"], doc["outbox"]))
-        return claims
+        # One read by _id per aggregate (the only lookup every store indexes), several in flight:
+        # the store works on them while this process serialises the events of the previous ones.
+        docs = self._pool.map(lambda h: (h, self.db[h["c"]].find_one({"_id": h["a"]}, {"outbox": 1})), hints)
+        return [Claim(h["c"], h["a"], doc["outbox"]) for h, doc in docs if doc and doc.get("outbox")]
 
     def publish(self, claims: list[Claim]) -> None:
         """Send every entry and wait until Kafka has acknowledged (or refused) each one."""
@@ -122,13 +122,12 @@ class OutboxRelay:
 
     def acknowledge(self, claims: list[Claim]) -> int:
         """Remove what Kafka acknowledged; re-hint what it did not, to be retried."""
-        done = 0
         for claim in claims:
             if claim.failed:
                 hint_pending(self.db, claim.collection, claim.aggregate_id)
-                continue
-            self.db[claim.collection].update_one({"_id": claim.aggregate_id}, {"$pullAll": {"outbox": claim.entries}})
-            done += len(claim.entries)
+        published = [c for c in claims if not c.failed]
+        list(self._pool.map(lambda c: self.db[c.collection].update_one({"_id": c.aggregate_id}, {"$pullAll": {"outbox": c.entries}}), published))
+        done = sum(len(c.entries) for c in published)
         if done:
             self.published_total += done
             self.last_published_at = datetime.now(timezone.utc)

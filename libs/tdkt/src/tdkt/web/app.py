@@ -73,7 +73,7 @@ def create_app(service: ServiceDefinition, settings: Settings | None = None, ext
     install_error_handlers(app)
     install_idempotency(app)
 
-    app.register_blueprint(health)
+    api.register_blueprint(health)
     for blueprint in [*service.blueprints(), *(extra_blueprints or [])]:
         api.register_blueprint(blueprint, url_prefix=f"{API_PREFIX}{blueprint.url_prefix or ''}")
     return app

@@ -7,7 +7,9 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, jsonify
+import marshmallow as ma
+from flask import current_app, jsonify
+from flask_smorest import Blueprint
 from kafka.errors import KafkaError
 from pymongo.errors import PyMongoError
 
@@ -15,7 +17,24 @@ from tdkt.events.kafka import BrokerUnreachable, make_admin
 from tdkt.settings import KafkaSettings
 from tdkt.store import ping
 
-health = Blueprint("health", __name__)
+health = Blueprint("health", __name__, description="Sức khỏe dịch vụ / Liveness and readiness probes")
+
+
+class HealthSchema(ma.Schema):
+    status = ma.fields.String(metadata={"example": "ok"})
+    service = ma.fields.String(metadata={"example": "registry"})
+
+
+class CheckSchema(ma.Schema):
+    ok = ma.fields.Boolean()
+    error = ma.fields.String()
+
+
+class ReadySchema(ma.Schema):
+    status = ma.fields.String(metadata={"example": "ready"})
+    service = ma.fields.String()
+    checks = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(CheckSchema))
+    pipeline = ma.fields.List(ma.fields.Dict(), metadata={"description": "outbox relay and consumer status as last reported"})
 
 
 class BrokerProbe:
@@ -47,13 +66,18 @@ class BrokerProbe:
             return self._error
 
 
-@health.get("/healthz")
+@health.route("/healthz")
+@health.response(200, HealthSchema)
 def healthz():
+    """The process answers (no dependency is checked)."""
     return jsonify(status="ok", service=current_app.extensions["tdkt"].service.name)
 
 
-@health.get("/readyz")
+@health.route("/readyz")
+@health.response(200, ReadySchema)
+@health.alt_response(503, schema=ReadySchema, description="Store or broker unreachable")
 def readyz():
+    """The store and the broker answer; the body also shows the event pipeline's backlog."""
     ext = current_app.extensions["tdkt"]
     checks: dict[str, dict] = {}
     try:

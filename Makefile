@@ -1,0 +1,49 @@
+# The two commands a newcomer needs are `make up` and `make test` (see README.md).
+# Everything is fetched and built on first use and cached under var/ (ignored by git).
+
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+TOOLS := var/cache/tools
+UV := $(TOOLS)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+
+.PHONY: up test demo bench openapi faults clean-data help
+
+help:
+	@echo "make up      run the whole system locally (Kafka, document store, four services)"
+	@echo "make test    run the test suite against real servers"
+	@echo "make bench   event-backbone benchmark (prints a table, writes bench/results/latest.json)"
+	@echo "make demo    the 2023 Tam Đường plan end to end (needs the feature services)"
+	@echo "make openapi export each service's OpenAPI document into services/*/openapi.json"
+
+# uv itself, in a private venv, so nothing is installed into the system Python.
+$(UV):
+	@command -v python3 >/dev/null || { echo "Python 3.11 is required (python3 not found)"; exit 1; }
+	@python3 -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' || { echo "Python 3.11 is required, found $$(python3 --version)"; exit 1; }
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) uv.lock pyproject.toml libs/tdkt/pyproject.toml services/*/pyproject.toml deploy/local/pyproject.toml
+	$(UV) sync --frozen --all-packages
+	@touch $@
+
+up: .venv/.synced
+	$(UV) run --frozen --no-sync python -m tdkt_localstack up
+
+test: .venv/.synced
+	$(UV) run --frozen --no-sync pytest
+
+bench: .venv/.synced
+	$(UV) run --frozen --no-sync python -m bench.backbone
+
+demo: .venv/.synced
+	@echo "make demo replays the 2023 Tam Đường plan through the four services; it arrives with"
+	@echo "the feature issues (registry, reports, awards, notify). Nothing to replay yet."
+	@exit 1
+
+openapi: .venv/.synced
+	$(UV) run --frozen --no-sync python -m tdkt.openapi services
+
+clean-data:
+	rm -rf var/data var/log var/run var/tmp
