@@ -1,6 +1,6 @@
 """Where things live. All state is under one folder, `var/` (or $TDKT_VAR), ignored by git:
 
-    var/cache/   downloads and builds, kept between runs (Kafka jars, the FerretDB binary)
+    var/cache/   downloads and builds, kept between runs (Kafka jars, the FerretDB binary; or $TDKT_CACHE)
     var/data/    the local stack's Kafka log and FerretDB files (persist between `make up`s)
     var/log/     one log file per process
     var/keys/    the development JWT key pair
@@ -22,6 +22,7 @@ def var_dir() -> Path:
 
 
 def sub(name: str) -> Path:
-    path = var_dir() / name
+    """A folder under var/; `cache` may live elsewhere ($TDKT_CACHE), e.g. shared between checkouts."""
+    path = Path(os.environ["TDKT_CACHE"]).resolve() if name == "cache" and os.environ.get("TDKT_CACHE") else var_dir() / name
     path.mkdir(parents=True, exist_ok=True)
     return path

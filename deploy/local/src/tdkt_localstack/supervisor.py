@@ -211,7 +211,7 @@ class Stack:
         self.say(f"  Kafka     {self.bootstrap}")
         self.say(f"  logs      {self.var / 'log'}/")
         self.say()
-        self.say("Development token (role tdkt_officer, 12 h; mint others with `uv run tdkt token --role ROLE [--unit UNIT_ID]`):")
+        self.say("Development token (role tdkt_officer, 12 h; mint others with `.venv/bin/tdkt token --role ROLE [--unit UNIT_ID]`):")
         self.say(f"  export TOKEN={token}")
         self.say(f'  curl -H "Authorization: Bearer $TOKEN" {self._url(ports[f"{self.services[0].name} API"], "/readyz")}')
         self.say()
