@@ -26,14 +26,13 @@ import statistics
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import mongoengine
 from kafka import KafkaConsumer, KafkaProducer
 from mongoengine import StringField
 from pymongo import MongoClient
-
 from tdkt.events.consumer import ConsumerRunner, Subscription
 from tdkt.events.envelope import Event, EventType
 from tdkt.events.kafka import make_admin, make_consumer, make_producer
@@ -147,7 +146,7 @@ class Bench:
         event_type = EventType("vn.tdkt.bench.happened.v1", topic)
         db = self.database()
         # The burst of writes, done before the clock starts: N events in N/K aggregates' outboxes.
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         docs, hints = [], []
         for a in range(n // per_aggregate):
             agg_id = f"agg-{a}"
@@ -214,7 +213,13 @@ class Bench:
 
 
 def row(name, value, unit, baseline=None):
-    return {"name": name, "value": round(value, 2), "unit": unit, "baseline": None if baseline is None else round(baseline, 2), "ratio": None if not baseline else round(value / baseline, 3)}
+    return {
+        "name": name,
+        "value": round(value, 2),
+        "unit": unit,
+        "baseline": None if baseline is None else round(baseline, 2),
+        "ratio": None if not baseline else round(value / baseline, 3),
+    }
 
 
 def main() -> None:

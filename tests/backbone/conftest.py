@@ -12,7 +12,6 @@ import uuid
 import mongoengine
 import pytest
 from mongoengine import StringField
-
 from tdkt.events.consumer import ConsumerRunner, Subscription
 from tdkt.events.envelope import EventType
 from tdkt.events.kafka import make_consumer, make_producer
@@ -35,6 +34,17 @@ def deposited(topic: str) -> EventType:
 
 RELAY = RelaySettings(poll_interval_ms=10, batch_size=500, sweep_interval_s=3600, lease_ttl_s=3)
 CONSUMER = ConsumerSettings(group_id="unused", max_poll_records=200, max_poll_interval_ms=60000, max_attempts=3, retry_backoff_ms=10)
+
+
+def read_topic(topic: str, bootstrap: str) -> list:
+    """Every record on a topic, from the start, as another system would read it."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=3000, group_id=None)
+    try:
+        return list(consumer)
+    finally:
+        consumer.close()
 
 
 def count_effect(event, ctx):
@@ -83,7 +93,14 @@ def consumer_factory(sink_db, kafka_settings):
 
     def factory(topic, handler=count_effect, group=None, settings=CONSUMER, event_type="vn.tdkt.test.account.deposited.v1", schema=None):
         group = group or f"g-{uuid.uuid4().hex[:8]}"
-        consumer = make_consumer(kafka_settings, group, max_poll_records=settings.max_poll_records, max_poll_interval_ms=settings.max_poll_interval_ms, session_timeout_ms=10000, heartbeat_interval_ms=1000)
+        consumer = make_consumer(
+            kafka_settings,
+            group,
+            max_poll_records=settings.max_poll_records,
+            max_poll_interval_ms=settings.max_poll_interval_ms,
+            session_timeout_ms=10000,
+            heartbeat_interval_ms=1000,
+        )
         producer = make_producer(kafka_settings)
         runner = ConsumerRunner(sink_db, consumer, producer, group, [Subscription(event_type, topic, handler, schema)], settings)
         runner.start()

@@ -13,7 +13,6 @@ import time
 
 import mongoengine
 from pymongo.errors import DuplicateKeyError
-
 from tdkt.events.consumer import ConsumerRunner, Subscription
 from tdkt.events.kafka import make_consumer, make_producer
 from tdkt.events.relay import OutboxRelay
@@ -27,7 +26,9 @@ def guarded_effect(event, ctx):
     sequence is past the last one applied to that aggregate."""
     ctx.db.invocations.update_one({"_id": event.id}, {"$inc": {"n": 1}}, upsert=True)
     time.sleep(0.004)  # slow enough that a kill lands between effects, not after the last one
-    result = ctx.db.effects.update_one({"_id": event.subject, "last_seq": {"$lt": event.sequence}}, {"$inc": {"count": 1}, "$set": {"last_seq": event.sequence}, "$push": {"seqs": event.sequence}})
+    result = ctx.db.effects.update_one(
+        {"_id": event.subject, "last_seq": {"$lt": event.sequence}}, {"$inc": {"count": 1}, "$set": {"last_seq": event.sequence}, "$push": {"seqs": event.sequence}}
+    )
     if result.matched_count == 0:
         try:
             ctx.db.effects.insert_one({"_id": event.subject, "count": 1, "last_seq": event.sequence, "seqs": [event.sequence]})

@@ -7,7 +7,6 @@ import time
 import uuid
 
 from kafka import KafkaConsumer
-
 from tdkt.events.kafka import make_admin, make_producer
 from tdkt.events.outbox import save_aggregate
 from tdkt.events.relay import OutboxRelay

@@ -11,22 +11,12 @@ import time
 import uuid
 from pathlib import Path
 
-from kafka import KafkaConsumer
-
 from tdkt.events.outbox import HINTS, save_aggregate
 from tdkt_localstack.testing import wait_until
 
-from .conftest import Account, deposited
+from .conftest import Account, deposited, read_topic
 
 PROCS = Path(__file__).with_name("procs.py")
-
-
-def records_on(topic, bootstrap):
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=3000, group_id=None)
-    try:
-        return list(consumer)
-    finally:
-        consumer.close()
 
 
 def test_relay_dies_after_ack_before_recording_it(source_db, sink_db, make_topic, relay_factory, consumer_factory, servers):
@@ -45,7 +35,7 @@ def test_relay_dies_after_ack_before_recording_it(source_db, sink_db, make_topic
 
     restarted = relay_factory()  # the sweep at start finds the stranded entry
     assert restarted.run_once() == 1
-    assert [r.headers for r in records_on(topic.name, servers.kafka_bootstrap)].__len__() == 2, "published twice"
+    assert [r.headers for r in read_topic(topic.name, servers.kafka_bootstrap)].__len__() == 2, "published twice"
 
     runner = consumer_factory(topic.name)
     wait_until(lambda: (runner.poll_once(200), sink_db.effects.find_one({"_id": "acc-crash"}))[1], message="effect")
@@ -116,7 +106,7 @@ def test_kill_9_relay_and_consumer_under_load(source_db, sink_db, make_topic, se
     relay.terminate()
     relay.wait(30)
 
-    on_topic = records_on(topic.name, servers.kafka_bootstrap)
+    on_topic = read_topic(topic.name, servers.kafka_bootstrap)
     ids_on_topic = {dict(r.headers)["ce_id"].decode() for r in on_topic}
     assert ids_on_topic == set(written), "every written event reached Kafka"
 
@@ -126,7 +116,7 @@ def test_kill_9_relay_and_consumer_under_load(source_db, sink_db, make_topic, se
     applied = lambda: sum(d["count"] for d in sink_db.effects.find({}))  # noqa: E731
     for _ in range(4):  # kill it mid-stream: once it has made progress, at a random moment
         start = applied()
-        wait_until(lambda: applied() >= min(start + 40, len(written)), timeout=120, message="consumer progress")
+        wait_until(lambda start=start: applied() >= min(start + 40, len(written)), timeout=120, message="consumer progress")
         if applied() >= len(written):
             break
         time.sleep(rng.uniform(0.0, 0.2))
@@ -143,5 +133,7 @@ def test_kill_9_relay_and_consumer_under_load(source_db, sink_db, make_topic, se
     for doc in effects:
         assert doc["seqs"] == sorted(doc["seqs"]) and len(set(doc["seqs"])) == len(doc["seqs"]) == 40
     invocations = sum(d["n"] for d in sink_db.invocations.find({}))
-    print(f"\n{len(written)} events, {len(on_topic)} records on the topic ({len(on_topic) - len(written)} republished after relay kills), "
-          f"{invocations} handler runs ({invocations - len(written)} after consumer kills, absorbed by claims and guards)")
+    print(
+        f"\n{len(written)} events, {len(on_topic)} records on the topic ({len(on_topic) - len(written)} republished after relay kills), "
+        f"{invocations} handler runs ({invocations - len(written)} after consumer kills, absorbed by claims and guards)"
+    )

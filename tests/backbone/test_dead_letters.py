@@ -5,27 +5,17 @@ from __future__ import annotations
 
 import uuid
 
-from kafka import KafkaConsumer
 from marshmallow import Schema, fields
-
 from tdkt.events.dlq import redrive
 from tdkt.events.kafka import make_consumer, make_producer
 from tdkt.events.outbox import save_aggregate
 from tdkt_localstack.testing import wait_until
 
-from .conftest import Account, count_effect, deposited
+from .conftest import Account, count_effect, deposited, read_topic
 
 
 class DepositRead(Schema):
     amount = fields.Integer(required=True)
-
-
-def read_all(topic, bootstrap):
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=3000, group_id=None)
-    try:
-        return list(consumer)
-    finally:
-        consumer.close()
 
 
 def test_poison_goes_to_dlq_and_the_partition_keeps_moving(source_db, sink_db, make_topic, relay_factory, consumer_factory, servers, kafka_settings):
@@ -51,7 +41,7 @@ def test_poison_goes_to_dlq_and_the_partition_keeps_moving(source_db, sink_db, m
     wait_until(lambda: (runner.poll_once(300), sink_db.effects.count_documents({}) == 2)[1], message="good records handled")
     assert {d["_id"] for d in sink_db.effects.find({})} == {"acc-0", "acc-3"}
 
-    dead = read_all(topic.dlq, servers.kafka_bootstrap)
+    dead = read_topic(topic.dlq, servers.kafka_bootstrap)
     assert len(dead) == 3
     by_key = {r.key: dict(r.headers) for r in dead}
     assert by_key[b"garbage"]["dlq_error"].startswith(b"EnvelopeError")
@@ -68,10 +58,12 @@ def test_poison_goes_to_dlq_and_the_partition_keeps_moving(source_db, sink_db, m
 
     # The cause is fixed; the operator re-drives (`tdkt dlq redrive <topic>.dlq`).
     broken["on"] = False
-    report = redrive(make_consumer(kafka_settings, f"redrive-{uuid.uuid4().hex[:6]}"), producer, topic.dlq)
+    redriver = make_consumer(kafka_settings, f"redrive-{uuid.uuid4().hex[:6]}")
+    report = redrive(redriver, producer, topic.dlq)
+    redriver.close()
     assert report.redriven == 3 and report.by_origin == {topic.name: 3}
     wait_until(lambda: (runner.poll_once(300), sink_db.effects.count_documents({}) == 3)[1], message="re-driven record handled")
     assert sink_db.effects.find_one({"_id": "acc-1"})["count"] == 1
     # The two records that can never be handled went back to the dead letters, not into a loop.
-    wait_until(lambda: len(read_all(topic.dlq, servers.kafka_bootstrap)) == 5, message="permanent poison dead-lettered again")
+    wait_until(lambda: len(read_topic(topic.dlq, servers.kafka_bootstrap)) == 5, message="permanent poison dead-lettered again")
     producer.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from kafka import KafkaConsumer
-
 from tdkt.events.outbox import HINTS, save_aggregate
 from tdkt_localstack.testing import wait_until
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from tdkt_localstack.ports import free_port
 
 

@@ -7,7 +7,6 @@ import re
 
 import mongoengine
 import pytest
-
 from tdkt.openapi import render, spec_of
 from tdkt.services import installed_services
 from tdkt.web.app import create_app

@@ -14,7 +14,6 @@ import urllib.request
 from pathlib import Path
 
 import psutil
-
 from tdkt_localstack.paths import sub
 from tdkt_localstack.ports import free_port
 from tdkt_localstack.testing import wait_until

@@ -10,7 +10,6 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from mongoengine import StringField
-
 from tdkt.events.envelope import EventType
 from tdkt.events.outbox import AggregateRoot, ConcurrentUpdate, save_aggregate
 from tdkt.events.topics import TopicSpec

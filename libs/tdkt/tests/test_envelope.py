@@ -1,9 +1,8 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from marshmallow import Schema, ValidationError, fields
-
 from tdkt.events.envelope import EnvelopeError, Event, EventType
 from tdkt.tracing import current_traceparent, parse_traceparent
 
@@ -38,7 +37,7 @@ def test_outbox_entry_round_trip_handles_naive_bson_dates():
     event = Event.new(RENAMED, source="/registry", subject="x", data={"name": "A"})
     entry = event.to_outbox_entry()
     entry["time"] = entry["time"].replace(tzinfo=None)
-    assert Event.from_outbox_entry(entry).time.tzinfo == timezone.utc
+    assert Event.from_outbox_entry(entry).time.tzinfo == UTC
 
 
 def test_invalid_payload_fails_the_write_not_a_consumer():
@@ -51,7 +50,11 @@ def test_invalid_payload_fails_the_write_not_a_consumer():
     [
         ([], b"{}", "missing header"),
         ([("ce_id", b"1"), ("ce_source", b"/x"), ("ce_type", b"t"), ("ce_specversion", b"1.0"), ("content-type", b"application/json")], b"[1,2]", "not a JSON object"),
-        ([("ce_id", b"1"), ("ce_source", b"/x"), ("ce_type", b"t"), ("ce_specversion", b"1.0"), ("content-type", b"application/json"), ("ce_sequence", b"x")], b"{}", "ce_sequence"),
+        (
+            [("ce_id", b"1"), ("ce_source", b"/x"), ("ce_type", b"t"), ("ce_specversion", b"1.0"), ("content-type", b"application/json"), ("ce_sequence", b"x")],
+            b"{}",
+            "ce_sequence",
+        ),
         ([("ce_id", b"1"), ("ce_source", b"/x"), ("ce_type", b"t"), ("ce_specversion", b"1.0"), ("content-type", b"application/json")], b"{oops", "not valid JSON"),
     ],
 )
@@ -61,5 +64,5 @@ def test_malformed_records_are_envelope_errors(headers, value, message):
 
 
 def test_time_header_is_rfc3339_utc():
-    event = Event("1", "t", "/s", "k", datetime(2023, 6, 15, 8, 0, tzinfo=timezone.utc), "topic", {})
+    event = Event("1", "t", "/s", "k", datetime(2023, 6, 15, 8, 0, tzinfo=UTC), "topic", {})
     assert dict(event.to_kafka()[2])["ce_time"] == b"2023-06-15T08:00:00Z"

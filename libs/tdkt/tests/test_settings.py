@@ -1,5 +1,4 @@
 import pytest
-
 from tdkt.settings import SettingsError, load_settings
 
 
@@ -14,7 +13,20 @@ def good_env(monkeypatch, tmp_path):
         "JWT_AUDIENCE": "tdkt",
         "JWT_PUBLIC_KEY_FILE": str(key),
     }
-    for name in ["MONGODB_URI", "MONGODB_DATABASE", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC_PARTITIONS", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_ALGORITHM", "JWT_PUBLIC_KEY_FILE", "JWT_JWKS_URL", "TDKT_ENV", "LOG_LEVEL", "KAFKA_GROUP_ID"]:
+    for name in [
+        "MONGODB_URI",
+        "MONGODB_DATABASE",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "KAFKA_TOPIC_PARTITIONS",
+        "JWT_ISSUER",
+        "JWT_AUDIENCE",
+        "JWT_ALGORITHM",
+        "JWT_PUBLIC_KEY_FILE",
+        "JWT_JWKS_URL",
+        "TDKT_ENV",
+        "LOG_LEVEL",
+        "KAFKA_GROUP_ID",
+    ]:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)

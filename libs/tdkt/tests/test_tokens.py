@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import jwt
 import pytest
-
 from tdkt.auth import TokenError, TokenVerifier
 from tdkt.auth.tokens import generate_key_pair, mint_token
 from tdkt.settings import AuthSettings

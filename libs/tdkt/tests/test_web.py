@@ -6,7 +6,6 @@ import unicodedata
 
 import mongoengine
 import pytest
-
 from tdkt.web.app import create_app
 
 from .sample_service import SAMPLE

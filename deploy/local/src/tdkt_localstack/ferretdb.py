@@ -39,7 +39,7 @@ class FerretServer:
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/"
 
-    def start(self) -> "FerretServer":
+    def start(self) -> FerretServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.process = ManagedProcess("ferretdb", [str(self.binary), "-listen", f"127.0.0.1:{self.port}", "-data", str(self.data_dir)], self.log_path).start()
         return self

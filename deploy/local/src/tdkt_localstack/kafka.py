@@ -113,7 +113,7 @@ class KafkaServer:
             *args,
         ]
 
-    def start(self) -> "KafkaServer":
+    def start(self) -> KafkaServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self._properties()
         if not (self.data_dir / "kraft-logs" / "meta.properties").exists():

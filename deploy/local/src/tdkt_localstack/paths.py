@@ -1,11 +1,11 @@
 """Where things live. All state is under one folder, `var/` (or $TDKT_VAR), ignored by git:
 
-    var/cache/   downloads and builds, kept between runs (Kafka jars, the FerretDB binary; or $TDKT_CACHE)
-    var/data/    the local stack's Kafka log and FerretDB files (persist between `make up`s)
-    var/log/     one log file per process
-    var/keys/    the development JWT key pair
-    var/run/     prometheus multiprocess files and other run-time scratch
-    var/tmp/     servers started for test sessions (removed afterwards)
+var/cache/   downloads and builds, kept between runs (Kafka jars, the FerretDB binary; or $TDKT_CACHE)
+var/data/    the local stack's Kafka log and FerretDB files (persist between `make up`s)
+var/log/     one log file per process
+var/keys/    the development JWT key pair
+var/run/     prometheus multiprocess files and other run-time scratch
+var/tmp/     servers started for test sessions (removed afterwards)
 """
 
 from __future__ import annotations

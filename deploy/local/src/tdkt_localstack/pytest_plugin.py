@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
-
 from tdkt.auth.tokens import generate_key_pair, mint_token
 from tdkt.events.kafka import make_admin
 from tdkt.events.topics import TopicSpec, ensure_topics
 from tdkt.settings import KafkaSettings
+
 from tdkt_localstack.paths import sub
 from tdkt_localstack.ports import free_port
 from tdkt_localstack.servers import Servers, start_local

@@ -26,13 +26,13 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 
 from tdkt.auth.tokens import generate_key_pair, mint_token
 from tdkt.events.kafka import BrokerUnreachable, make_admin
 from tdkt.events.topics import ensure_topics
 from tdkt.services import installed_services
 from tdkt.settings import KafkaSettings
+
 from tdkt_localstack.errors import StackError
 from tdkt_localstack.ferretdb import FerretServer, ensure_binary
 from tdkt_localstack.kafka import KafkaServer, ensure_jars, kafka_version
@@ -188,7 +188,9 @@ class Stack:
         while pending and time.monotonic() < deadline:
             for sp in self.procs:
                 if not sp.process.alive():
-                    raise StackError(f"the {sp.process.name} process exited with code {sp.process.exit_code()} while starting; see {sp.process.log_path}:\n{sp.process.log_tail(8)}")
+                    raise StackError(
+                        f"the {sp.process.name} process exited with code {sp.process.exit_code()} while starting; see {sp.process.log_path}:\n{sp.process.log_tail(8)}"
+                    )
             for name, sp in list(pending.items()):
                 if _ready(self._url(sp.process.env["PORT"], "/readyz")):
                     del pending[name]
@@ -201,7 +203,9 @@ class Stack:
         return f"http://{self.host}:{port}{path}"
 
     def _print_summary(self, ports: dict[str, int]) -> None:
-        token = mint_token(self.private_key.read_bytes(), issuer=ISSUER, audience=AUDIENCE, roles=["tdkt_officer"], unit_id=None, name="Cán bộ Phòng Nội vụ (dev)", ttl=timedelta(hours=12))
+        token = mint_token(
+            self.private_key.read_bytes(), issuer=ISSUER, audience=AUDIENCE, roles=["tdkt_officer"], unit_id=None, name="Cán bộ Phòng Nội vụ (dev)", ttl=timedelta(hours=12)
+        )
         self.say()
         self.say("The TĐKT system is running.")
         for service in self.services:

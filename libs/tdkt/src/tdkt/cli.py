@@ -1,10 +1,10 @@
 """`tdkt`: operator commands.
 
-    tdkt token --role tdkt_officer                  a bearer token for the local stack
-    tdkt token --role unit_reporter --unit 03390    scoped to one unit
-    tdkt topics                                     create every service's topics (idempotent)
-    tdkt dlq list                                   dead-letter topics and how many records wait
-    tdkt dlq redrive registry.units.v1.dlq          put dead letters back on their topic
+tdkt token --role tdkt_officer                  a bearer token for the local stack
+tdkt token --role unit_reporter --unit 03390    scoped to one unit
+tdkt topics                                     create every service's topics (idempotent)
+tdkt dlq list                                   dead-letter topics and how many records wait
+tdkt dlq redrive registry.units.v1.dlq          put dead letters back on their topic
 """
 
 from __future__ import annotations

@@ -57,13 +57,22 @@ def run_api(service: ServiceDefinition) -> int:
     return 0  # not reached
 
 
-def run_topics(service: ServiceDefinition) -> int:
-    settings = _prepare(service)
+def _create_topics(service: ServiceDefinition, settings: Settings) -> list[str]:
     admin = make_admin(settings.kafka)
     try:
-        created = ensure_topics(admin, list(service.topics), settings.kafka.topic_partitions)
+        return ensure_topics(admin, list(service.topics), settings.kafka.topic_partitions)
     finally:
         admin.close()
+
+
+def _store(settings: Settings):
+    db = connect_store(settings.mongo)
+    check_store(db, settings.mongo.uri)
+    return db
+
+
+def run_topics(service: ServiceDefinition) -> int:
+    created = _create_topics(service, _prepare(service))
     print(f"{service.name}: topics created: {', '.join(created) or 'none (all existed)'}")
     return 0
 
@@ -71,13 +80,8 @@ def run_topics(service: ServiceDefinition) -> int:
 def run_relay(service: ServiceDefinition) -> int:
     settings = _prepare(service)
     log = get_logger("tdkt.relay")
-    db = connect_store(settings.mongo)
-    check_store(db, settings.mongo.uri)
-    admin = make_admin(settings.kafka)
-    try:
-        ensure_topics(admin, list(service.topics), settings.kafka.topic_partitions)
-    finally:
-        admin.close()
+    db = _store(settings)
+    _create_topics(service, settings)
     producer = make_producer(settings.kafka)
     relay = OutboxRelay(db, producer, list(service.outbox_collections), settings.relay, name=f"{service.name}-outbox-relay")
     _on_stop_signal(relay.stop)
@@ -93,8 +97,7 @@ def run_relay(service: ServiceDefinition) -> int:
 def run_consumer(service: ServiceDefinition) -> int:
     settings = _prepare(service)
     log = get_logger("tdkt.consumer")
-    db = connect_store(settings.mongo)
-    check_store(db, settings.mongo.uri)
+    db = _store(settings)
     subscriptions = service.subscriptions()
     if not subscriptions:
         # Nothing to consume yet: stay up (so the process layout is the same for every service)

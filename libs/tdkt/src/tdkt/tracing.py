@@ -23,7 +23,7 @@ class TraceParent:
     def __str__(self) -> str:
         return f"00-{self.trace_id}-{self.span_id}-{self.flags}"
 
-    def child(self) -> "TraceParent":
+    def child(self) -> TraceParent:
         """Same trace, new span: what a hop (request → event, event → event) gets."""
         return TraceParent(self.trace_id, secrets.token_hex(8), self.flags)
 

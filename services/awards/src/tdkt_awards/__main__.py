@@ -3,6 +3,7 @@
 import sys
 
 from tdkt.runtime import main
+
 from tdkt_awards.bootstrap import SERVICE
 
 sys.exit(main(SERVICE))

@@ -12,7 +12,5 @@ SERVICE = ServiceDefinition(
     title="Notify — Thông báo / Email, webhooks, in-app inbox",
     description="Owner: communications (Phòng Văn hóa và Thông tin). Owns recipients and preferences, routing rules, templates, and every delivery (email, webhook, in-app inbox) with its log.",
     default_port=8004,
-    topics=(
-        TopicSpec("notify.deliveries.v1"),
-    ),
+    topics=(TopicSpec("notify.deliveries.v1"),),
 )

@@ -3,6 +3,7 @@
 import sys
 
 from tdkt.runtime import main
+
 from tdkt_registry.bootstrap import SERVICE
 
 sys.exit(main(SERVICE))

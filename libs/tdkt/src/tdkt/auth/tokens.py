@@ -7,7 +7,7 @@ says `alg: none` or HS256 with the public key as secret is simply not valid here
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
@@ -75,11 +75,22 @@ def generate_key_pair(private_path: Path, public_path: Path) -> bool:
     return True
 
 
-def mint_token(private_key_pem: bytes, *, issuer: str, audience: str, roles: list[str], unit_id: str | None, subject: str | None = None, name: str | None = None, ttl: timedelta = timedelta(hours=8), algorithm: str = "RS256") -> str:
+def mint_token(
+    private_key_pem: bytes,
+    *,
+    issuer: str,
+    audience: str,
+    roles: list[str],
+    unit_id: str | None,
+    subject: str | None = None,
+    name: str | None = None,
+    ttl: timedelta = timedelta(hours=8),
+    algorithm: str = "RS256",
+) -> str:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
         raise ValueError(f"unknown role(s): {', '.join(unknown)}; known roles: {', '.join(ROLES)}")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {
         "iss": issuer,
         "aud": audience,

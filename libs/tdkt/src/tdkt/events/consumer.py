@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -159,7 +159,7 @@ class ConsumerRunner:
                 dead = [i for i in items if i.error is not None and not i.skip and not i.dead_lettered]
                 if dead:
                     self._dead_letter(dead)
-                self.db[CLAIMS].insert_one({"_id": f"{self.group_id}:batch:{batch}", "done_at": datetime.now(timezone.utc)})
+                self.db[CLAIMS].insert_one({"_id": f"{self.group_id}:batch:{batch}", "done_at": datetime.now(UTC)})
                 self.processed_total += sum(1 for i in items if not i.skip and i.error is None)
                 return True
             except STORE_UNAVAILABLE as exc:
@@ -182,7 +182,7 @@ class ConsumerRunner:
             item.claim_id = f"{self.group_id}:{item.event.id}"
         if not fresh:
             return
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         docs = [{"_id": i.claim_id, "batch": batch, "at": now} for i in fresh]
         try:
             self.db[CLAIMS].insert_many(docs, ordered=False)
@@ -244,7 +244,7 @@ class ConsumerRunner:
 
     def _dead_letter(self, dead: list[_Item]) -> None:
         futures = []
-        failed_at = datetime.now(timezone.utc).isoformat().encode()
+        failed_at = datetime.now(UTC).isoformat().encode()
         for item in dead:
             r = item.record
             headers = [(k, v) for k, v in (r.headers or []) if not k.startswith("dlq_")]
@@ -291,7 +291,6 @@ class ConsumerRunner:
                 "total_lag": sum(p["lag"] for p in lag),
                 "processed_total": self.processed_total,
                 "dead_lettered_total": self.dead_lettered_total,
-                "heartbeat_at": datetime.now(timezone.utc),
+                "heartbeat_at": datetime.now(UTC),
             },
         )
-

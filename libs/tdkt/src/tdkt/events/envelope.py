@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from cloudevents.core.bindings import kafka as ce_kafka
@@ -62,7 +62,7 @@ class Event:
     extras: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def new(cls, event_type: EventType, *, source: str, subject: str, data: dict[str, Any], sequence: int | None = None) -> "Event":
+    def new(cls, event_type: EventType, *, source: str, subject: str, data: dict[str, Any], sequence: int | None = None) -> Event:
         """A new event of this type about aggregate `subject`; the payload is validated now,
         inside the write that causes it, so an invalid event fails the write, not a consumer."""
         parent = parse_traceparent(current_traceparent.get())
@@ -71,7 +71,7 @@ class Event:
             type=event_type.type,
             source=source,
             subject=str(subject),
-            time=datetime.now(timezone.utc),
+            time=datetime.now(UTC),
             topic=event_type.topic,
             data=event_type.validate(data),
             sequence=sequence,
@@ -93,10 +93,10 @@ class Event:
         }
 
     @classmethod
-    def from_outbox_entry(cls, entry: dict[str, Any]) -> "Event":
+    def from_outbox_entry(cls, entry: dict[str, Any]) -> Event:
         time = entry["time"]
         if time.tzinfo is None:  # BSON dates come back naive, in UTC
-            time = time.replace(tzinfo=timezone.utc)
+            time = time.replace(tzinfo=UTC)
         return cls(
             id=entry["id"],
             type=entry["type"],
@@ -131,7 +131,7 @@ class Event:
         return self.subject.encode(), message.value, headers
 
     @classmethod
-    def from_kafka(cls, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> "Event":
+    def from_kafka(cls, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> Event:
         """Parse a consumed record; raise EnvelopeError naming what is wrong."""
         header_map = {name: raw for name, raw in headers if not name.startswith("dlq_") and name != "traceparent"}
         missing = [h for h in ("ce_id", "ce_source", "ce_type", "ce_specversion") if h not in header_map]
@@ -153,7 +153,7 @@ class Event:
             sequence = int(sequence) if sequence is not None else None
         except ValueError:
             raise EnvelopeError(f"ce_sequence is not an integer: {sequence!r}") from None
-        time = ce.get_time() or datetime.now(timezone.utc)
+        time = ce.get_time() or datetime.now(UTC)
         return cls(
             id=ce.get_id(),
             type=ce.get_type(),

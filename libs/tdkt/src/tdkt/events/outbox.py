@@ -9,7 +9,7 @@ the two writes, the relay's periodic sweep finds the aggregate by its non-empty 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import mongoengine
@@ -100,7 +100,7 @@ def hint_pending(db: Database, collection: str, aggregate_id: Any) -> None:
     try:
         db[HINTS].update_one(
             {"_id": f"{collection}/{aggregate_id}"},
-            {"$setOnInsert": {"c": collection, "a": aggregate_id, "at": datetime.now(timezone.utc)}},
+            {"$setOnInsert": {"c": collection, "a": aggregate_id, "at": datetime.now(UTC)}},
             upsert=True,
         )
     except Exception as exc:  # the events are safe in the aggregate; the sweep will find them

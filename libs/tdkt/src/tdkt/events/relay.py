@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kafka import KafkaProducer
@@ -52,7 +52,7 @@ class Lease:
         self.valid_until = 0.0
 
     def acquire(self) -> bool:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         try:
             self.db.leases.find_one_and_update(
                 {"_id": self.name, "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}]},
@@ -83,6 +83,7 @@ class OutboxRelay:
         self.lease = Lease(db, name, f"{socket.gethostname()}:{os.getpid()}:{id(self):x}", settings.lease_ttl_s)
         self.name = name
         self.published_total = 0
+        self.failed_aggregates = 0
         self.last_published_at: datetime | None = None
         self._next_sweep = 0.0
         self._next_status = 0.0
@@ -130,11 +131,12 @@ class OutboxRelay:
         done = sum(len(c.entries) for c in published)
         if done:
             self.published_total += done
-            self.last_published_at = datetime.now(timezone.utc)
+            self.last_published_at = datetime.now(UTC)
         return done
 
     def run_once(self) -> int:
         """One pass; the number of events published and removed from outboxes."""
+        self.failed_aggregates = 0
         if not self.lease.held():
             return 0
         if time.monotonic() >= self._next_sweep:
@@ -143,9 +145,9 @@ class OutboxRelay:
         if not claims:
             return 0
         self.publish(claims)
-        failed = sum(c.failed for c in claims)
-        if failed:
-            log.warning("kafka did not acknowledge some events; they stay in their outboxes", aggregates=failed)
+        self.failed_aggregates = sum(c.failed for c in claims)
+        if self.failed_aggregates:
+            log.warning("kafka did not acknowledge some events; they stay in their outboxes", aggregates=self.failed_aggregates)
         return self.acknowledge(claims)
 
     def sweep(self) -> int:
@@ -168,12 +170,16 @@ class OutboxRelay:
             try:
                 published = self.run_once()
                 self.report_status()
-                backoff = 0.5
             except STORE_UNAVAILABLE as exc:
                 log.warning("document store unreachable; relay waits", error=str(exc), retry_in_s=backoff)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue
+            if self.failed_aggregates:  # the broker refused or timed out: back off before retrying
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            backoff = 0.5
             if not published:
                 self._stopping.wait(self.settings.poll_interval_ms / 1000)
         try:
@@ -205,6 +211,6 @@ class OutboxRelay:
                 "oldest_pending_at": oldest,
                 "published_total": self.published_total,
                 "last_published_at": self.last_published_at,
-                "heartbeat_at": datetime.now(timezone.utc),
+                "heartbeat_at": datetime.now(UTC),
             },
         )

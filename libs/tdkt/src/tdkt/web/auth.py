@@ -38,7 +38,9 @@ def authenticate() -> Principal:
     try:
         return current_app.extensions["tdkt"].verifier.verify(token.strip())
     except TokenError as exc:
-        raise _Refusal(problem(401, f"Token không hợp lệ / {exc}", headers={"WWW-Authenticate": f'Bearer realm="tdkt", error="invalid_token", error_description="{exc}"'})) from None
+        raise _Refusal(
+            problem(401, f"Token không hợp lệ / {exc}", headers={"WWW-Authenticate": f'Bearer realm="tdkt", error="invalid_token", error_description="{exc}"'})
+        ) from None
 
 
 def authorize(blp, *roles: str):

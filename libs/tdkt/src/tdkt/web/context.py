@@ -33,7 +33,13 @@ def install_request_context(app: Flask) -> None:
         if g.get("traceparent"):
             response.headers["traceparent"] = str(g.traceparent)
         if request.path not in ("/healthz", "/readyz", "/metrics"):
-            access_log.info("request", method=request.method, path=request.path, status=response.status_code, duration_ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1))
+            access_log.info(
+                "request",
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
+            )
         return response
 
     @app.teardown_request

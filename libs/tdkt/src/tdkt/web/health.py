@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import marshmallow as ma
 from flask import current_app, jsonify
@@ -89,11 +89,14 @@ def readyz():
     checks["broker"] = {"ok": broker_error is None} | ({"error": broker_error[:300]} if broker_error else {})
     pipeline = []
     if checks["store"]["ok"]:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for doc in ext.db["pipeline_status"].find({}):
             beat = doc.get("heartbeat_at")
-            beat = beat if beat is None or beat.tzinfo else beat.replace(tzinfo=timezone.utc)
-            pipeline.append({k: v for k, v in doc.items() if k not in ("_id", "heartbeat_at")} | {"name": doc["_id"], "heartbeat_age_s": round((now - beat).total_seconds(), 1) if beat else None})
+            beat = beat if beat is None or beat.tzinfo else beat.replace(tzinfo=UTC)
+            pipeline.append(
+                {k: v for k, v in doc.items() if k not in ("_id", "heartbeat_at")}
+                | {"name": doc["_id"], "heartbeat_age_s": round((now - beat).total_seconds(), 1) if beat else None}
+            )
     ready = all(c["ok"] for c in checks.values())
     body = {"status": "ready" if ready else "not ready", "service": ext.service.name, "checks": checks, "pipeline": pipeline}
     response = jsonify(body)

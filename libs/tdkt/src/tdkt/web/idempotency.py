@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, Response, current_app, g, request
 from pymongo.errors import DuplicateKeyError
@@ -33,12 +33,14 @@ def install_idempotency(app: Flask) -> None:
         if request.method != "POST" or key is None:
             return None
         if not _KEY.match(key):
-            return problem(400, "Idempotency-Key phải là 1–255 ký tự ASCII in được / must be 1–255 printable ASCII characters", errors={"headers": {"Idempotency-Key": ["invalid"]}})
+            return problem(
+                400, "Idempotency-Key phải là 1–255 ký tự ASCII in được / must be 1–255 printable ASCII characters", errors={"headers": {"Idempotency-Key": ["invalid"]}}
+            )
         ext = current_app.extensions["tdkt"]
         caller = _caller(ext)
         record_id = hashlib.sha256(f"{caller}\n{request.path}\n{key}".encode()).hexdigest()
         body_hash = hashlib.sha256(request.get_data()).hexdigest()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         keys = ext.db[COLLECTION]
         try:
             keys.insert_one({"_id": record_id, "state": "in_progress", "body": body_hash, "expires_at": now + IN_PROGRESS_TTL})
@@ -51,7 +53,12 @@ def install_idempotency(app: Flask) -> None:
             keys.delete_one({"_id": record_id, "expires_at": earlier["expires_at"]} if earlier else {"_id": record_id})
             return _claim()  # expired: start afresh
         if earlier["body"] != body_hash:
-            return problem(422, "Idempotency-Key đã dùng cho một yêu cầu khác / this key was used with a different request body", slug="idempotency-key-reused", errors={"headers": {"Idempotency-Key": ["reused with a different body"]}})
+            return problem(
+                422,
+                "Idempotency-Key đã dùng cho một yêu cầu khác / this key was used with a different request body",
+                slug="idempotency-key-reused",
+                errors={"headers": {"Idempotency-Key": ["reused with a different body"]}},
+            )
         if earlier["state"] == "in_progress":
             return problem(409, "Yêu cầu với khóa này đang được xử lý / a request with this key is still in progress", slug="idempotency-in-progress", headers={"Retry-After": "1"})
         stored = earlier["response"]
@@ -72,15 +79,17 @@ def install_idempotency(app: Flask) -> None:
             return response
         keys.update_one(
             {"_id": record_id},
-            {"$set": {
-                "state": "done",
-                "expires_at": datetime.now(timezone.utc) + TTL,
-                "response": {
-                    "status": response.status_code,
-                    "body": response.get_data(as_text=True),
-                    "headers": {h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers},
-                },
-            }},
+            {
+                "$set": {
+                    "state": "done",
+                    "expires_at": datetime.now(UTC) + TTL,
+                    "response": {
+                        "status": response.status_code,
+                        "body": response.get_data(as_text=True),
+                        "headers": {h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers},
+                    },
+                }
+            },
         )
         return response
 
@@ -97,4 +106,4 @@ def _caller(ext) -> str:
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -44,7 +44,7 @@ class PipelineCollector:
                 if doc.get("kind") == "relay":
                     pending.add_metric([self.service], doc.get("pending_aggregates", 0))
                     at = doc.get("oldest_pending_at")
-                    oldest.add_metric([self.service], (datetime.now(timezone.utc) - _aware(at)).total_seconds() if at else 0.0)
+                    oldest.add_metric([self.service], (datetime.now(UTC) - _aware(at)).total_seconds() if at else 0.0)
                 elif doc.get("kind") == "consumer":
                     lag.add_metric([self.service, doc.get("group", "")], doc.get("total_lag", 0))
         except PyMongoError:
@@ -53,7 +53,7 @@ class PipelineCollector:
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def install_metrics(app: Flask, service: str, db) -> None:

@@ -8,7 +8,7 @@ other input: `per_page=0` or `page=abc` is a 422 naming the argument.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import marshmallow as ma
@@ -22,7 +22,7 @@ class PageArgs(ma.Schema):
     per_page = ma.fields.Integer(load_default=20, validate=Range(min=1, max=MAX_PER_PAGE), metadata={"description": f"Số mục mỗi trang (1–{MAX_PER_PAGE}) / items per page"})
 
 
-@lru_cache(maxsize=None)
+@cache
 def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     """The response schema of a page of `item_schema` (one class per item schema)."""
     return type(
