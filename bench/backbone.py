@@ -183,7 +183,12 @@ class Bench:
         db = self.database()
         now = datetime.now(UTC)
         db.bare.insert_many([{"_id": f"b-{i}"} for i in range(samples)])
-        db.aggs.insert_many([{"_id": f"a-{i}", "outbox": [Event(str(uuid.uuid4()), "t", "/bench", f"a-{i}", now, "t", {"pad": PAYLOAD}, k).to_outbox_entry() for k in range(per_aggregate)]} for i in range(samples)])
+        db.aggs.insert_many(
+            [
+                {"_id": f"a-{i}", "outbox": [Event(str(uuid.uuid4()), "t", "/bench", f"a-{i}", now, "t", {"pad": PAYLOAD}, k).to_outbox_entry() for k in range(per_aggregate)]}
+                for i in range(samples)
+            ]
+        )
         t = time.perf_counter()
         for i in range(samples):
             db.bare.find_one({"_id": f"b-{i}"})

@@ -17,6 +17,7 @@ from tdkt.events.consumer import ConsumerRunner
 from tdkt.events.kafka import BrokerUnreachable, make_admin, make_consumer, make_producer
 from tdkt.events.relay import OutboxRelay
 from tdkt.events.topics import ensure_topics
+from tdkt.housekeeping import sweep_expired
 from tdkt.logs import configure_logging, get_logger
 from tdkt.service import ServiceDefinition
 from tdkt.settings import Settings, SettingsError, load_settings
@@ -83,7 +84,7 @@ def run_relay(service: ServiceDefinition) -> int:
     db = _store(settings)
     _create_topics(service, settings)
     producer = make_producer(settings.kafka)
-    relay = OutboxRelay(db, producer, list(service.outbox_collections), settings.relay, name=f"{service.name}-outbox-relay")
+    relay = OutboxRelay(db, producer, list(service.outbox_collections), settings.relay, name=f"{service.name}-outbox-relay", housekeeping=lambda: sweep_expired(db))
     _on_stop_signal(relay.stop)
     if not service.outbox_collections:
         log.info("this service publishes no events yet; the relay idles until one is declared")

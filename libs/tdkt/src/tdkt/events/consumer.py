@@ -159,7 +159,7 @@ class ConsumerRunner:
                 dead = [i for i in items if i.error is not None and not i.skip and not i.dead_lettered]
                 if dead:
                     self._dead_letter(dead)
-                self.db[CLAIMS].insert_one({"_id": f"{self.group_id}:batch:{batch}", "done_at": datetime.now(UTC)})
+                self.db[CLAIMS].insert_one({"_id": f"{self.group_id}:batch:{batch}", "at": datetime.now(UTC)})
                 self.processed_total += sum(1 for i in items if not i.skip and i.error is None)
                 return True
             except STORE_UNAVAILABLE as exc:

@@ -16,6 +16,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -75,7 +76,9 @@ class Lease:
 
 
 class OutboxRelay:
-    def __init__(self, db: Database, producer: KafkaProducer, collections: list[str], settings: RelaySettings, name: str = "outbox-relay"):
+    def __init__(
+        self, db: Database, producer: KafkaProducer, collections: list[str], settings: RelaySettings, name: str = "outbox-relay", housekeeping: Callable[[], object] | None = None
+    ):
         self.db = db
         self.producer = producer
         self.collections = list(collections)
@@ -87,6 +90,8 @@ class OutboxRelay:
         self.last_published_at: datetime | None = None
         self._next_sweep = 0.0
         self._next_status = 0.0
+        self.housekeeping = housekeeping  # periodic clean-up of the service's database, hourly
+        self._next_housekeeping = 0.0
         self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="relay-store")
 
@@ -170,6 +175,9 @@ class OutboxRelay:
             try:
                 published = self.run_once()
                 self.report_status()
+                if self.housekeeping and time.monotonic() >= self._next_housekeeping:
+                    self._next_housekeeping = time.monotonic() + 3600
+                    self.housekeeping()
             except STORE_UNAVAILABLE as exc:
                 log.warning("document store unreachable; relay waits", error=str(exc), retry_in_s=backoff)
                 self._stopping.wait(backoff)
