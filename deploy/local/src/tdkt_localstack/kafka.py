@@ -54,6 +54,15 @@ def ensure_jars(cache: Path) -> Path:
     return jars
 
 
+def new_cluster_id() -> str:
+    """16 random bytes, URL-safe base64 without padding, as Kafka wants — but never starting
+    with '-', which the storage tool's argument parser would take for an option (1 in 32 ids)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if cluster_id[0] != "-":
+            return cluster_id
+
+
 class KafkaServer:
     def __init__(self, jars: Path, data_dir: Path, log_path: Path, port: int, controller_port: int, heap: str = "-Xms256m -Xmx768m"):
         self.jars, self.data_dir, self.log_path = jars, data_dir, log_path
@@ -117,7 +126,7 @@ class KafkaServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self._properties()
         if not (self.data_dir / "kraft-logs" / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = new_cluster_id()
             result = subprocess.run(self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)), capture_output=True, text=True)
             if result.returncode != 0:
                 raise StackError(f"formatting Kafka's storage in {self.data_dir} failed: {(result.stdout + result.stderr).strip()[-400:]}")

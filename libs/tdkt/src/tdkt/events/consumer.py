@@ -196,8 +196,11 @@ class ConsumerRunner:
             if item.claim_id not in taken:
                 continue
             earlier = self.db[CLAIMS].find_one({"_id": item.claim_id})
-            if earlier is None or earlier.get("batch") == batch:
-                continue  # released meanwhile, or a duplicate within this very batch (kept once below)
+            if earlier is None:  # released meanwhile (dead-lettered elsewhere): claim it now
+                self.db[CLAIMS].update_one({"_id": item.claim_id}, {"$setOnInsert": {"batch": batch, "at": now}}, upsert=True)
+                continue
+            if earlier.get("batch") == batch:
+                continue  # a duplicate within this very batch (kept once below)
             if self.db[CLAIMS].find_one({"_id": f"{self.group_id}:batch:{earlier['batch']}"}):
                 item.skip = True  # handled and finished before: the at-least-once duplicate
             else:
