@@ -56,7 +56,7 @@ def ensure_jars(cache: Path) -> Path:
 
 def new_cluster_id() -> str:
     """16 random bytes, URL-safe base64 without padding, as Kafka wants — but never starting
-    with '-', which the storage tool's argument parser would take for an option (1 in 32 ids)."""
+    with '-', which the storage tool's argument parser would take for an option (1 id in 64)."""
     while True:
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if cluster_id[0] != "-":
