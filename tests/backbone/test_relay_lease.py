@@ -10,7 +10,7 @@ from tdkt.settings import RelaySettings
 
 from .conftest import Account, deposited, read_topic
 
-SHORT_LEASE = RelaySettings(poll_interval_ms=10, batch_size=100, sweep_interval_s=3600, lease_ttl_s=2)
+SHORT_LEASE = RelaySettings(poll_interval_ms=10, batch_size=100, sweep_interval_s=3600, lease_ttl_s=4)
 
 
 def test_only_the_lease_holder_publishes_and_a_dead_holder_is_replaced(source_db, make_topic, relay_factory, servers):
@@ -30,7 +30,7 @@ def test_only_the_lease_holder_publishes_and_a_dead_holder_is_replaced(source_db
     assert first.run_once() == 5
 
     write(5)  # the holder dies without releasing its lease
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 20
     published = 0
     while published == 0 and time.monotonic() < deadline:
         published = second.run_once()

@@ -26,6 +26,7 @@ from tdkt.events.kafka import make_admin
 from tdkt.events.topics import TopicSpec, ensure_topics
 from tdkt.settings import KafkaSettings
 
+from tdkt_localstack.errors import StackError
 from tdkt_localstack.paths import sub
 from tdkt_localstack.ports import free_port
 from tdkt_localstack.servers import Servers, start_local
@@ -57,6 +58,19 @@ def _start_containers() -> Servers:
     return servers
 
 
+def _start_local_with_retries(attempts: int = 3) -> Servers:
+    """Free ports are only free when asked; another program may take one before our server
+    binds it. Such a start fails fast, and a second try on new ports succeeds."""
+    for attempt in range(1, attempts + 1):
+        root = sub("tmp") / f"test-servers-{os.getpid()}-{attempt}"
+        try:
+            return start_local(root, free_port(), free_port(), free_port(), remove_on_stop=True)
+        except StackError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("not reached")
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     kafka, mongo = os.environ.get("TDKT_TEST_KAFKA_BOOTSTRAP"), os.environ.get("TDKT_TEST_MONGODB_URI")
@@ -65,8 +79,7 @@ def servers() -> Iterator[Servers]:
     elif _docker_answers():
         found = _start_containers()
     else:
-        root = sub("tmp") / f"test-servers-{os.getpid()}"
-        found = start_local(root, free_port(), free_port(), free_port(), remove_on_stop=True)
+        found = _start_local_with_retries()
     try:
         yield found
     finally:
