@@ -32,6 +32,7 @@ up: .venv/.synced
 	$(UV) run --frozen --no-sync python -m tdkt_localstack up
 
 test: .venv/.synced
+	@if [ -z "$$TDKT_TEST_KAFKA_BOOTSTRAP" ]; then $(UV) run --frozen --no-sync python -m tdkt_localstack prepare; fi
 	$(UV) run --frozen --no-sync pytest
 
 bench: .venv/.synced
