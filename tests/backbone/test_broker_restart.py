@@ -64,3 +64,35 @@ def test_broker_restart_during_publishing_loses_nothing(source_db, tmp_path):
     broker.stop()
     assert len(written) == 300
     assert seen == set(written), f"{len(set(written) - seen)} events lost"
+
+
+def test_relay_survives_a_broker_that_is_away_and_resumes(source_db, tmp_path):
+    broker = KafkaServer(ensure_jars(sub("cache")), tmp_path / "kafka", tmp_path / "kafka.log", free_port(), free_port()).start()
+    broker.wait_ready()
+    settings = KafkaSettings([broker.bootstrap], "away-test", 1)
+    admin = make_admin(settings)
+    topic = TopicSpec(f"away.{uuid.uuid4().hex[:8]}.v1", 1)
+    ensure_topics(admin, [topic], 1)
+    admin.close()
+    # Short timeouts so the test does not wait out the production defaults.
+    relay = OutboxRelay(source_db, make_producer(settings, delivery_timeout_ms=3000, request_timeout_ms=2000, max_block_ms=2000), ["accounts"], RELAY)
+    try:
+        account = Account(id="acc-away", owner="Xã Giang Ma")
+        account.record(deposited(topic.name), {"round": 0})
+        save_aggregate(account)
+        assert relay.run_once() == 1  # connected, metadata known
+
+        broker.stop()
+        account.record(deposited(topic.name), {"round": 1})
+        save_aggregate(account)
+        assert relay.run_once() == 0, "nothing acknowledged, and no exception escapes"
+        assert relay.failed_aggregates == 1
+        assert len(source_db.accounts.find_one({"_id": "acc-away"})["outbox"]) == 1, "the event stays in the outbox"
+
+        broker.start()
+        broker.wait_ready()
+        wait_until(lambda: relay.run_once() == 1, timeout=60, message="the relay to publish after the broker came back")
+        assert source_db.accounts.find_one({"_id": "acc-away"})["outbox"] == []
+    finally:
+        relay.producer.close(timeout=5)
+        broker.stop()

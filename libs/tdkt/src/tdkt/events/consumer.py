@@ -165,6 +165,9 @@ class ConsumerRunner:
             except STORE_UNAVAILABLE as exc:
                 log.warning("document store unreachable; the batch waits", error=str(exc))
                 self._stopping.wait(1.0)
+            except KafkaError as exc:  # a dead letter could not be stored: the broker is away
+                log.warning("dead-letter topic unreachable; the batch waits", error=str(exc))
+                self._stopping.wait(1.0)
         return False
 
     def _parse(self, record) -> _Item:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaTimeoutError
+from kafka.errors import KafkaError, KafkaTimeoutError
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
@@ -111,10 +111,18 @@ class OutboxRelay:
     def publish(self, claims: list[Claim]) -> None:
         """Send every entry and wait until Kafka has acknowledged (or refused) each one."""
         futures = []
-        for claim in claims:
-            for entry in claim.entries:
-                key, value, headers = Event.from_outbox_entry(entry).to_kafka()
-                futures.append((claim, self.producer.send(entry["topic"], key=key, value=value, headers=headers)))
+        for i, claim in enumerate(claims):
+            try:
+                for entry in claim.entries:
+                    key, value, headers = Event.from_outbox_entry(entry).to_kafka()
+                    futures.append((claim, self.producer.send(entry["topic"], key=key, value=value, headers=headers)))
+            except KafkaError as exc:
+                # send() itself refused (no metadata within max_block_ms: the broker is away).
+                # This aggregate and the rest stay in their outboxes, to be retried after a pause.
+                log.warning("kafka refused events; retrying later", error=str(exc))
+                for rest in claims[i:]:
+                    rest.failed = True
+                break
         while True:
             try:
                 self.producer.flush(timeout=1.0)

@@ -74,6 +74,15 @@ class ProblemApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def _register_responses(self):
+        # flask-smorest documents its shared error responses (404, 422, default, …) with the
+        # success content type; ours are served as application/problem+json, so say so.
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE  # back to the class's application/json
+
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
         errors = data.get("errors") or data.get("messages")
