@@ -126,5 +126,14 @@ def dlq_redrive(topic: str, limit: int | None) -> None:
     click.echo(f"{report.redriven} record(s) re-driven from {report.topic}" + "".join(f"\n  → {t}: {n}" for t, n in report.by_origin.items()))
 
 
+def _mount_service_commands() -> None:
+    """Each service's own commands, e.g. `tdkt registry import-admin-units`."""
+    for service in installed_services():
+        if service.cli is not None:
+            main.add_command(service.cli(), service.name)
+
+
+_mount_service_commands()
+
 if __name__ == "__main__":
     main()

@@ -24,6 +24,7 @@ class ServiceDefinition:
     blueprints: Callable[[], list] = field(default=lambda: [])  # flask-smorest Blueprints, mounted under /api/v1
     subscriptions: Callable[[], list[Subscription]] = field(default=lambda: [])
     max_body_bytes: int = 1 * 1024 * 1024
+    cli: Callable[[], object] | None = None  # a click group mounted as `tdkt <service> …`
 
     @property
     def source(self) -> str:

@@ -137,3 +137,19 @@ def _describe(messages: dict) -> str:
         text = "; ".join(str(e) for e in errors) if isinstance(errors, list) else str(errors)
         parts.append(f"{name}: {text}")
     return "invalid environment: " + " | ".join(parts)
+
+
+def load_mongo_settings(service: str) -> MongoSettings:
+    """Only the store's settings: what an operator command that touches the store alone needs
+    (`tdkt registry import-admin-units` with just MONGODB_URI set)."""
+    env = Env(eager=False)
+    settings = MongoSettings(
+        uri=env.str("MONGODB_URI", "mongodb://127.0.0.1:27017/"),
+        database=env.str("MONGODB_DATABASE", f"tdkt_{service}"),
+        server_selection_timeout_ms=env.int("MONGODB_TIMEOUT_MS", 3000, validate=Range(min=100)),
+    )
+    try:
+        env.seal()
+    except EnvValidationError as exc:
+        raise SettingsError(_describe(exc.error_messages)) from None
+    return settings

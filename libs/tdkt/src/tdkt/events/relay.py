@@ -19,17 +19,18 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import PyMongoError
 
 from tdkt.events.envelope import Event
 from tdkt.events.outbox import HINTS, hint_pending
 from tdkt.events.status import write_status
+from tdkt.leases import Lease
 from tdkt.logs import get_logger
 from tdkt.settings import RelaySettings
 from tdkt.store import STORE_UNAVAILABLE
@@ -43,36 +44,6 @@ class Claim:
     aggregate_id: Any
     entries: list[dict] = field(default_factory=list)
     failed: bool = False
-
-
-class Lease:
-    """A lease in the store: at most one holder publishes; a dead holder's lease expires."""
-
-    def __init__(self, db: Database, name: str, holder: str, ttl_s: int):
-        self.db, self.name, self.holder, self.ttl = db, name, holder, ttl_s
-        self.valid_until = 0.0
-
-    def acquire(self) -> bool:
-        now = datetime.now(UTC)
-        try:
-            self.db.leases.find_one_and_update(
-                {"_id": self.name, "$or": [{"holder": self.holder}, {"expires_at": {"$lt": now}}]},
-                {"$set": {"holder": self.holder, "expires_at": now + timedelta(seconds=self.ttl)}},
-                upsert=True,
-            )
-        except DuplicateKeyError:  # someone else holds a live lease
-            self.valid_until = 0.0
-            return False
-        # Trust the lease for a little less than its term, so a paused process stops in time.
-        self.valid_until = time.monotonic() + self.ttl * 0.6
-        return True
-
-    def held(self) -> bool:
-        return time.monotonic() < self.valid_until or self.acquire()
-
-    def release(self) -> None:
-        self.db.leases.delete_one({"_id": self.name, "holder": self.holder})
-        self.valid_until = 0.0
 
 
 class OutboxRelay:

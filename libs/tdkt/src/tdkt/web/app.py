@@ -7,7 +7,8 @@ logs, metrics, health, bearer-token auth and Idempotency-Key. The service adds i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
@@ -36,6 +37,7 @@ class TdktExtension:
     verifier: TokenVerifier
     broker_probe: BrokerProbe
     api: ProblemApi | None = None
+    components: dict[str, Any] = field(default_factory=dict)  # a service's own per-app objects (e.g. a cache)
 
 
 class _JSON(DefaultJSONProvider):

@@ -44,3 +44,11 @@ def paginate(queryset, args: dict[str, Any]) -> dict[str, Any]:
     total = queryset.count()
     items = list(queryset.skip((page - 1) * per_page).limit(per_page))
     return {"items": items, "page": page, "per_page": per_page, "total": total, "pages": (total + per_page - 1) // per_page}
+
+
+def paginate_list(items: list, args: dict[str, Any]) -> dict[str, Any]:
+    """The same page shape over a list already filtered and ordered in memory."""
+    page, per_page = args["page"], args["per_page"]
+    total = len(items)
+    start = (page - 1) * per_page
+    return {"items": items[start : start + per_page], "page": page, "per_page": per_page, "total": total, "pages": (total + per_page - 1) // per_page}

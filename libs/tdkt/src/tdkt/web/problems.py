@@ -13,6 +13,7 @@ from flask import Flask, Response, g, json, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
+from tdkt.errors import DomainError, Invalid
 from tdkt.logs import get_logger
 from tdkt.store import STORE_UNAVAILABLE
 
@@ -110,6 +111,18 @@ def install_error_handlers(app: Flask) -> None:
         log.exception("unhandled error", path=request.path)
         return problem(500)
 
+    def domain_error(exc: DomainError):
+        extra = {k: v for k, v in exc.details.items() if k != "field"}
+        response = problem(
+            exc.status, exc.message, slug=exc.slug, errors=exc.errors if isinstance(exc, Invalid) else None, headers={"Retry-After": "2"} if exc.status == 503 else None
+        )
+        if extra:  # e.g. the other unit holding a duplicate code: machine-readable beside the sentence
+            body = json.loads(response.get_data())
+            body.update({k: v for k, v in extra.items() if k not in body})  # never shadow the standard members
+            response.set_data(json.dumps(body, ensure_ascii=False))
+        return response
+
+    app.register_error_handler(DomainError, domain_error)
     for cls in STORE_UNAVAILABLE:
         app.register_error_handler(cls, store_unavailable)
     app.register_error_handler(Exception, unexpected)

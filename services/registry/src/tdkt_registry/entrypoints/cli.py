@@ -1,0 +1,72 @@
+"""`tdkt registry …`: the registry's operator commands.
+
+tdkt registry import-admin-units     today's provinces, communes and wards (+ the seed's history)
+tdkt registry seed-plan              the 2023 Tam Đường plan as a launched movement
+tdkt registry verify-acts            re-hash the units' audit trail
+"""
+
+from __future__ import annotations
+
+import click
+from tdkt.errors import DomainError
+from tdkt.logs import configure_logging
+from tdkt.settings import SettingsError, load_mongo_settings
+from tdkt.store import StoreUnreachable, check_store, connect_store
+
+
+def _store():
+    from tdkt_registry.adapters.unit_store import UnitStore
+
+    try:
+        settings = load_mongo_settings("registry")
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    configure_logging("registry", "WARNING", "console")
+    db = connect_store(settings)
+    try:
+        check_store(db, settings.uri)
+    except StoreUnreachable as exc:
+        raise click.ClickException(str(exc)) from None
+    return UnitStore(db, lock_wait_s=60)
+
+
+@click.group(help=__doc__)
+def registry() -> None:
+    pass
+
+
+@registry.command("import-admin-units", help="Load the 34 provinces and 3,321 communes/wards (vietnam-provinces) and the Tam Đường history; idempotent.")
+def import_admin_units_command() -> None:
+    from tdkt_registry.service_layer.admin_units import count_rows, import_admin_units
+
+    store = _store()
+    try:
+        with click.progressbar(length=count_rows(), label="Đơn vị hành chính / administrative units", file=click.get_text_stream("stderr")) as bar:
+            summary = import_admin_units(store, "cli:import-admin-units", progress=bar.update)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(summary.sentence())
+    if summary.history:
+        click.echo(f"Lịch sử / history: {summary.history}")
+    for line in summary.changes[:50]:
+        click.echo(f"  changed: {line}")
+
+
+@registry.command("seed-plan", help="Load the 2023 Tam Đường plan (../seed) as a launched movement with its participants; idempotent.")
+def seed_plan_command() -> None:
+    from tdkt_registry.service_layer.seed_plan import load_seed_plan
+
+    store = _store()
+    try:
+        outcome = load_seed_plan(store, "cli:seed-plan")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(outcome)
+
+
+@registry.command("verify-acts", help="Re-hash the hash-chained trail of acts on units; exit 1 if it was tampered with.")
+def verify_acts_command() -> None:
+    checked, broken = _store().verify_chain()
+    if broken:
+        raise click.ClickException(f"{checked} act(s) check out, then the chain breaks at {broken}")
+    click.echo(f"{checked} act(s) verified, the chain is intact")
