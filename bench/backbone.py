@@ -21,13 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import statistics
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import mongoengine
 from kafka import KafkaConsumer, KafkaProducer
@@ -41,7 +39,8 @@ from tdkt.events.relay import OutboxRelay
 from tdkt.events.topics import TopicSpec, ensure_topics
 from tdkt.settings import ConsumerSettings, KafkaSettings, RelaySettings
 
-RESULTS = Path(__file__).with_name("results") / "latest.json"
+from bench.common import bench_servers, percentile, record, row
+
 PAYLOAD = "x" * 900  # with the other fields, about 1 KB of JSON per event
 
 
@@ -75,11 +74,6 @@ def relay_until_drained(kafka: KafkaSettings, mongo_uri: str, db_name: str) -> N
     while db[HINTS].estimated_document_count():
         relay.run_once()
     relay.producer.close()
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 class Bench:
@@ -239,16 +233,6 @@ class Bench:
         return effects
 
 
-def row(name, value, unit, baseline=None):
-    return {
-        "name": name,
-        "value": round(value, 2),
-        "unit": unit,
-        "baseline": None if baseline is None else round(baseline, 2),
-        "ratio": None if not baseline else round(value / baseline, 3),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20000)
@@ -257,17 +241,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each latency run")
     args = parser.parse_args()
 
-    servers = None
-    bootstrap, mongo = os.environ.get("TDKT_BENCH_KAFKA_BOOTSTRAP"), os.environ.get("TDKT_BENCH_MONGODB_URI")
-    if not (bootstrap and mongo):
-        from tdkt_localstack.paths import sub
-        from tdkt_localstack.ports import free_port
-        from tdkt_localstack.servers import start_local
-
-        print("starting a local Kafka and FerretDB for the benchmark …", flush=True)
-        servers = start_local(sub("tmp") / f"bench-{os.getpid()}", free_port(), free_port(), free_port(), remove_on_stop=True)
-        bootstrap, mongo = servers.kafka_bootstrap, servers.mongo_uri
-    try:
+    with bench_servers() as (bootstrap, mongo):
         bench = Bench(bootstrap, mongo)
         n, paced = args.events, int(args.rate * args.seconds)
         print(f"throughput: {n} events of ~1 KB, {args.per_aggregate} per aggregate …", flush=True)
@@ -279,9 +253,6 @@ def main() -> None:
         print(f"latency: {paced} events at {args.rate:.0f}/s …", flush=True)
         _, raw_lat = bench.raw(paced, rate=args.rate)
         box_lat = bench.backbone_paced(paced, args.rate)
-    finally:
-        if servers:
-            servers.stop()
 
     ms = 1000
     rows = [
@@ -292,15 +263,8 @@ def main() -> None:
         row(f"latency p50 at {args.rate:.0f}/s: write → effect", statistics.median(box_lat) * ms, "ms", statistics.median(raw_lat) * ms),
         row(f"latency p99 at {args.rate:.0f}/s: write → effect", percentile(box_lat, 99) * ms, "ms", percentile(raw_lat, 99) * ms),
     ]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
-    width = max(len(r["name"]) for r in rows)
-    print()
-    print(f"{'measure':<{width}}  {'value':>10}  {'baseline':>10}  {'ratio':>6}")
-    for r in rows:
-        print(f"{r['name']:<{width}}  {r['value']:>10.1f}  {r['baseline']:>10.1f}  {r['ratio']:>6.2f}  {r['unit']}")
-    print("\nbaselines: raw kafka-python for throughput and latency; a read by _id of a bare document for store rows")
-    print(f"written to {RESULTS}")
+    record(rows, "backbone")
+    print("baselines: raw kafka-python for throughput and latency; a read by _id of a bare document for store rows")
 
 
 if __name__ == "__main__":

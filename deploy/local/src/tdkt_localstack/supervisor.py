@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -116,6 +117,10 @@ class Stack:
             self.bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or self._start_kafka(ports["Kafka"], ports["Kafka controller"])
         with self.step("Topics"):
             self._create_topics()
+        for service in self.services:
+            for command in service.setup_commands:
+                with self.step(f"Reference data: tdkt {service.name} {' '.join(command)}", "the first run loads thousands of units, about half a minute"):
+                    self._run_setup(service, command, ports)
         with self.step("Services (API, consumer and outbox relay of each)"):
             for service in self.services:
                 for role in ROLES_OF_PROCESSES:
@@ -159,6 +164,19 @@ class Stack:
         finally:
             admin.close()
         self.say(f"      {len(created)} created" if created else "      all existed")
+
+    def _run_setup(self, service, command: tuple[str, ...], ports: dict[str, int]) -> None:
+        """An idempotent operator command (e.g. loading the unit list); its events wait in the
+        outboxes until the service's relay starts in the next step."""
+        log_path = sub("log") / f"{service.name}-setup.log"
+        argv = [sys.executable, "-m", "tdkt.cli", service.name, *command]
+        with open(log_path, "a", encoding="utf-8") as log_file:
+            done = subprocess.run(argv, env=self._service_env(service, ports[f"{service.name} API"]), cwd=REPO, stdout=subprocess.PIPE, stderr=log_file, text=True)
+        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        if done.returncode != 0:
+            raise StackError(f"`tdkt {service.name} {' '.join(command)}` failed (exit {done.returncode}); see {log_path}")
+        for line in lines[:3]:
+            self.say(f"      {line}")
 
     def _service_env(self, service, port: int) -> dict[str, str]:
         prometheus = sub("run") / "prometheus" / service.name

@@ -25,6 +25,7 @@ class ServiceDefinition:
     subscriptions: Callable[[], list[Subscription]] = field(default=lambda: [])
     max_body_bytes: int = 1 * 1024 * 1024
     cli: Callable[[], object] | None = None  # a click group mounted as `tdkt <service> …`
+    setup_commands: tuple[tuple[str, ...], ...] = ()  # idempotent `tdkt <service> …` commands `make up` runs on every start (reference data)
 
     @property
     def source(self) -> str:

@@ -27,6 +27,10 @@ class ConcurrentUpdate(Exception):
     """The aggregate changed since it was read (its version moved on); reload and retry."""
 
 
+class AlreadyExists(Exception):
+    """A new aggregate's id is taken (e.g. a unit's second registration to the same movement)."""
+
+
 class AggregateRoot(mongoengine.Document):
     """Base of every document whose changes publish events.
 
@@ -75,7 +79,11 @@ def save_aggregate(aggregate: AggregateRoot) -> list[Event]:
     if aggregate._created:
         aggregate.version = new_version
         aggregate.outbox = entries
-        aggregate.save(force_insert=True, validate=False)
+        try:
+            aggregate.save(force_insert=True, validate=False)
+        except mongoengine.NotUniqueError:
+            aggregate.version, aggregate.outbox = expected, []
+            raise AlreadyExists(f"{collection.name}/{aggregate.pk} exists") from None
     else:
         sets, unsets = aggregate._delta()  # mongoengine's own change tracking, as save() uses it
         sets.pop("outbox", None), unsets.pop("outbox", None), sets.pop("version", None)

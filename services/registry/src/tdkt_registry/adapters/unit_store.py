@@ -38,9 +38,8 @@ from typing import Any
 
 from bson import Binary
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
 from tdkt.errors import Busy
-from tdkt.events.outbox import ConcurrentUpdate, save_aggregate
+from tdkt.events.outbox import AlreadyExists, ConcurrentUpdate, save_aggregate
 from tdkt.leases import Lease
 from tdkt.logs import get_logger
 
@@ -78,12 +77,12 @@ def storage_form(unit: Unit) -> dict[str, Any]:
 
 
 def act_hash(previous: str, act: dict[str, Any]) -> str:
-    content = {k: v for k, v in act.items() if k not in ("status", "hash")}
+    content = {k: v for k, v in act.items() if k not in ("status", "hash", "versions")}  # what the act says, not how far it got
     return hashlib.sha256((previous + json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)).encode()).hexdigest()
 
 
 class UnitStore:
-    def __init__(self, db: Database, lock_wait_s: float = 10.0, lease_ttl_s: int = 60):
+    def __init__(self, db: Database, lock_wait_s: float = 10.0, lease_ttl_s: int = 15):
         self.db = db
         self.lock_wait_s = lock_wait_s
         self.lease = Lease(db, LOCK, f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}", lease_ttl_s)
@@ -104,27 +103,30 @@ class UnitStore:
         cached = _cache.get(self.db.name)
         if cached and cached.key == key and (fresh or time.monotonic() - cached.loaded_at < MAX_AGE_S):
             return cached.directory
-        if cached and cached.key[0] == key[0] and time.monotonic() - cached.loaded_at < MAX_AGE_S and self._catch_up(cached.directory, cached.key[1], meta):
-            cached.key = key
-            return cached.directory
+        if cached and cached.key[0] == key[0] and time.monotonic() - cached.loaded_at < MAX_AGE_S:
+            caught_up = self._catch_up(cached.directory.copy(), cached.key[1], meta)
+            if caught_up is not None:
+                _cache[self.db.name] = _Cached(key, caught_up, cached.loaded_at)
+                return caught_up
         started = time.monotonic()
         directory, how = self._load(meta)
         _cache[self.db.name] = _Cached(key, directory, time.monotonic())
         log.info("unit directory loaded", units=len(directory), source=how, seconds=round(time.monotonic() - started, 3))
         return directory
 
-    def _catch_up(self, directory: Directory, since: int, meta: dict[str, Any]) -> bool:
-        """Apply the acts after generation `since`; False when the meta's log no longer reaches back."""
+    def _catch_up(self, directory: Directory, since: int, meta: dict[str, Any]) -> Directory | None:
+        """Apply to `directory` (a private copy) the acts after generation `since`; None when the
+        meta's log no longer reaches back that far."""
         missed = [(entry["g"], entry["act"]) for entry in meta.get("log", []) if entry["g"] > since]
         if len(missed) != meta.get("generation", 0) - since:
-            return False
+            return None
         for _, act_id in missed:
             act = self.db[ACTS].find_one({"_id": act_id})
             if act is None or act.get("status") != "applied":
-                return False
+                return None
             for change, version in zip(act["changes"], act.get("versions", []), strict=True):
                 directory.put(Unit.from_dict({**change["unit"], "id": change["unit_id"], "version": version}))
-        return True
+        return directory
 
     def _load(self, meta: dict[str, Any]) -> tuple[Directory, str]:
         snapshot = meta.get("snapshot")
@@ -132,8 +134,8 @@ class UnitStore:
             chunks = [self.db[SNAPSHOTS].find_one({"_id": f"{snapshot['generation']}:{i}"}) for i in range(snapshot["chunks"])]
             if all(chunks):
                 units = json.loads(zlib.decompress(b"".join(bytes(c["data"]) for c in chunks)))
-                directory = Directory(Unit.from_dict(u) for u in units)
-                if self._catch_up(directory, snapshot["generation"], meta):
+                directory = self._catch_up(Directory(Unit.from_dict(u) for u in units), snapshot["generation"], meta)
+                if directory is not None:
                     return directory, f"snapshot {snapshot['generation']} + {meta.get('generation', 0) - snapshot['generation']} act(s)"
         return Directory(Unit.from_dict(doc) for doc in self.db[UNITS].find({}, {"outbox": 0})), "every unit document"
 
@@ -221,11 +223,12 @@ class UnitStore:
         # This process has just made the change: its cache follows without reading it back.
         cached = _cache.get(self.db.name)
         if cached and cached.key == (meta.get("epoch"), generation - 1):
+            directory = cached.directory.copy()
             for unit in stored:
-                cached.directory.put(unit)
-            cached.key = (meta.get("epoch"), generation)
+                directory.put(unit)
+            _cache[self.db.name] = _Cached((meta.get("epoch"), generation), directory, cached.loaded_at)
             if generation - (meta.get("snapshot") or {}).get("generation", 0) >= SNAPSHOT_EVERY:
-                self.write_snapshot(cached.directory)
+                self.write_snapshot(directory)
         return stored
 
     def _write_unit(self, unit: Unit, event: str, act_id: str, act_view: dict[str, Any]) -> Unit:
@@ -241,7 +244,7 @@ class UnitStore:
         doc.record(UNIT_EVENTS[event], {"unit": unit.to_dict(date.today()), "act": act_view})
         try:
             save_aggregate(doc)
-        except (ConcurrentUpdate, DuplicateKeyError):
+        except (ConcurrentUpdate, AlreadyExists):
             raise Busy("Đơn vị vừa bị thay đổi, hãy thử lại / the unit changed meanwhile, retry") from None
         return replace(unit, version=doc.version)
 

@@ -5,11 +5,14 @@ held in memory and queried in Python: children, ancestors, subtree and diacritic
 search as of any date cost microseconds to milliseconds, whatever the store can index.
 `Directory.with_changes` overlays a change set without copying, so a write is validated
 against the state it will produce (e.g. a successor taking over a predecessor's code).
+
+Threads share one directory (gunicorn's gthread workers), so a published directory is never
+mutated: changes go into a `copy()` (shallow, a millisecond or two) that then replaces it.
+`put` only ever *replaces* index sets, never edits them, which is what makes the shallow copy safe.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
 
@@ -21,8 +24,8 @@ from tdkt_registry.domain.units import KINDS, Segment, Unit
 class Directory:
     def __init__(self, units: Iterable[Unit] = ()):
         self._units: dict[str, Unit] = {}
-        self._by_code: dict[str, set[str]] = defaultdict(set)
-        self._by_parent: dict[str | None, set[str]] = defaultdict(set)  # ever had this parent
+        self._by_code: dict[str, frozenset[str]] = {}
+        self._by_parent: dict[str | None, frozenset[str]] = {}  # units that ever had this parent
         self._search: dict[str, str] = {}
         for unit in units:
             self.put(unit)
@@ -33,15 +36,21 @@ class Directory:
         old = self._units.get(unit.id)
         if old is not None:
             for code in old.codes():
-                self._by_code[code].discard(unit.id)
+                self._by_code[code] = self._by_code[code] - {unit.id}
             for parent in old.parents() or {None}:
-                self._by_parent[parent].discard(unit.id)
+                self._by_parent[parent] = self._by_parent[parent] - {unit.id}
         self._units[unit.id] = unit
         for code in unit.codes():
-            self._by_code[code].add(unit.id)
+            self._by_code[code] = self._by_code.get(code, frozenset()) | {unit.id}
         for parent in unit.parents() or {None}:
-            self._by_parent[parent].add(unit.id)
+            self._by_parent[parent] = self._by_parent.get(parent, frozenset()) | {unit.id}
         self._search[unit.id] = unit.search_text()
+
+    def copy(self) -> Directory:
+        twin = Directory.__new__(Directory)
+        twin._units, twin._search = dict(self._units), dict(self._search)
+        twin._by_code, twin._by_parent = dict(self._by_code), dict(self._by_parent)
+        return twin
 
     def with_changes(self, changed: Iterable[Unit]) -> Directory:
         return _Overlay(self, {u.id: u for u in changed})
@@ -61,10 +70,10 @@ class Directory:
         return iter(self._units.values())
 
     def _code_holder_ids(self, code: str) -> set[str]:
-        return self._by_code.get(code, set())
+        return self._by_code.get(code, frozenset())
 
     def _ids_ever_under(self, parent_id: str | None) -> set[str]:
-        return self._by_parent.get(parent_id, set())
+        return self._by_parent.get(parent_id, frozenset())
 
     def _search_text(self, unit: Unit) -> str:
         return self._search.get(unit.id) or unit.search_text()

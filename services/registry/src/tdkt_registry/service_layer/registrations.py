@@ -7,11 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
 from tdkt.auth import Principal
 from tdkt.clock import local_today
 from tdkt.errors import Conflict, Invalid, NotFound
-from tdkt.events.outbox import ConcurrentUpdate, save_aggregate
+from tdkt.events.outbox import AlreadyExists, ConcurrentUpdate, save_aggregate
 
 from tdkt_registry.adapters.documents import MovementDocument, RegistrationDocument
 from tdkt_registry.adapters.events import REGISTRATION_EVENTS
@@ -68,7 +67,7 @@ def submit(movement_id: str, data: dict[str, Any], principal: Principal) -> Regi
     doc.record(REGISTRATION_EVENTS["submitted"], {"registration": view(doc)})
     try:
         save_aggregate(doc)
-    except DuplicateKeyError:
+    except AlreadyExists:
         raise Conflict("Đơn vị đã đăng ký; dùng PUT để điều chỉnh / the unit has registered already: amend it with PUT", registration_id=doc.id) from None
     return doc
 

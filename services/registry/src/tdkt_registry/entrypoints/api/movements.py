@@ -13,6 +13,7 @@ from tdkt.errors import NotFound
 from tdkt.store import contains
 from tdkt.text import fold
 from tdkt.web.auth import authorize, current_principal
+from tdkt.web.etags import require_if_match
 from tdkt.web.pagination import page_of, paginate
 from tdkt.web.problems import PROBLEM_JSON, ProblemSchema
 
@@ -109,7 +110,7 @@ def _transition(path: str, schema, action, summary: str):
         @blp.response(200, MovementSchema)
         @_conflicts
         def post(self, body, movement_id):
-            doc = action(movement_id, body, lambda d: blp.check_etag(_etag(d)))
+            doc = action(movement_id, body, lambda d: require_if_match(blp, _etag(d)))
             blp.set_etag(_etag(doc))
             return movement_view(doc)
 

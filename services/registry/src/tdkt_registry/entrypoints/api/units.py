@@ -248,3 +248,6 @@ class Kinds(MethodView):
     def get(self):
         """Các loại đơn vị / unit kinds with their Vietnamese labels"""
         return [{"kind": k, "label": label, "level": tier} for k, (label, tier) in KINDS.items()]
+
+
+from tdkt_registry.entrypoints.api import unit_imports  # noqa: E402, F401  (registers its routes on this blueprint)

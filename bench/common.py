@@ -1,0 +1,68 @@
+"""What every benchmark shares: the servers, rows with their baseline, one results file, one table.
+
+Each benchmark replaces its own rows in `results/latest.json` (rows are grouped by a prefix such
+as `registry:`), so `make bench` builds one table from several modules and a single module can
+be re-run alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results") / "latest.json"
+
+
+@contextmanager
+def bench_servers() -> Iterator[tuple[str, str]]:
+    """(Kafka bootstrap, MongoDB URI): yours from TDKT_BENCH_* or a local pair started here."""
+    bootstrap, mongo = os.environ.get("TDKT_BENCH_KAFKA_BOOTSTRAP"), os.environ.get("TDKT_BENCH_MONGODB_URI")
+    if bootstrap and mongo:
+        yield bootstrap, mongo
+        return
+    from tdkt_localstack.paths import sub
+    from tdkt_localstack.ports import free_port
+    from tdkt_localstack.servers import start_local
+
+    print("starting a local Kafka and FerretDB for the benchmark …", flush=True)
+    servers = start_local(sub("tmp") / f"bench-{os.getpid()}", free_port(), free_port(), free_port(), remove_on_stop=True)
+    try:
+        yield servers.kafka_bootstrap, servers.mongo_uri
+    finally:
+        servers.stop()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def row(name, value, unit, baseline=None):
+    return {
+        "name": name,
+        "value": round(value, 2),
+        "unit": unit,
+        "baseline": None if baseline is None else round(baseline, 2),
+        "ratio": None if not baseline else round(value / baseline, 3),
+    }
+
+
+def record(rows: list[dict], group: str) -> None:
+    """Replace this group's rows in results/latest.json and print the table of this run."""
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    kept = [r for r in previous if not r.get("group", "backbone") == group]
+    for r in rows:
+        r["group"] = group
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(kept + rows, indent=2, ensure_ascii=False) + "\n")
+    width = max(len(r["name"]) for r in rows)
+    print()
+    print(f"{'measure':<{width}}  {'value':>10}  {'baseline':>10}  {'ratio':>6}")
+    for r in rows:
+        baseline = "" if r["baseline"] is None else f"{r['baseline']:>10.1f}"
+        ratio = "" if r["ratio"] is None else f"{r['ratio']:>6.2f}"
+        print(f"{r['name']:<{width}}  {r['value']:>10.1f}  {baseline:>10}  {ratio:>6}  {r['unit']}")
+    print(f"written to {RESULTS}")
