@@ -11,9 +11,9 @@ from tdkt_registry.adapters.events import CLUSTERS_TOPIC, MOVEMENTS_TOPIC, REGIS
 
 
 def _blueprints():
-    from tdkt_registry.entrypoints.api import movements, registrations, units
+    from tdkt_registry.entrypoints.api import clusters, movements, registrations, units
 
-    return [units.blp, movements.blp, registrations.blp]
+    return [units.blp, clusters.blp, movements.blp, registrations.blp]
 
 
 def _cli():
@@ -36,4 +36,5 @@ SERVICE = ServiceDefinition(
     outbox_collections=("units", "clusters", "movements", "registrations"),
     blueprints=_blueprints,
     cli=_cli,
+    setup_commands=(("import-admin-units",), ("seed-plan",)),
 )
