@@ -33,11 +33,12 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bson import Binary
 from pymongo.database import Database
+from tdkt.clock import local_today
 from tdkt.errors import Busy
 from tdkt.events.outbox import AlreadyExists, ConcurrentUpdate, save_aggregate
 from tdkt.leases import Lease
@@ -241,7 +242,7 @@ class UnitStore:
         else:
             for name, value in fields.items():
                 setattr(doc, name, value)
-        doc.record(UNIT_EVENTS[event], {"unit": unit.to_dict(date.today()), "act": act_view})
+        doc.record(UNIT_EVENTS[event], {"unit": unit.to_dict(local_today()), "act": act_view})
         try:
             save_aggregate(doc)
         except (ConcurrentUpdate, AlreadyExists):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from tdkt.clock import local_today
 from tdkt.errors import Conflict, Invalid
 from tdkt.text import nfc
 
@@ -265,7 +266,7 @@ def _check_parents(after: Directory, unit: Unit) -> None:
                 f"Đơn vị cấp trên {parent.current.name} không hoạt động vào ngày {day} ({parent.status(day)}) / the parent is not active on {day}",
                 parent_id=parent.id,
             )
-        check_day = day or date.today()
+        check_day = day or local_today()
         if segment.parent_id == unit.id or after.is_under(segment.parent_id, unit.id, check_day):
             raise Conflict(f"Quan hệ cấp trên tạo thành vòng lặp / {parent.current.name} is {unit.current.name}'s own descendant: the hierarchy would have a cycle")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
+from tdkt.clock import local_today
 from tdkt.errors import Invalid
 from tdkt.text import fold
 
@@ -216,7 +217,7 @@ class Unit:
             "parent_id": current.parent_id,
             "valid_from": day_text(self.valid_from),
             "valid_to": day_text(self.valid_to),
-            "status": self.status(today or date.today()),
+            "status": self.status(today or local_today()),
             "end_reason": self.end_reason,
             "contacts": dict(self.contacts),
             "head": dict(self.head),

@@ -1,11 +1,14 @@
 """`tdkt registry …`: the registry's operator commands.
 
 tdkt registry import-admin-units     today's provinces, communes and wards (+ the seed's history)
+tdkt registry import-units FILE      agencies and organisations from a CSV/XLSX file (dry run unless --apply)
 tdkt registry seed-plan              the 2023 Tam Đường plan as a launched movement
 tdkt registry verify-acts            re-hash the units' audit trail
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from tdkt.errors import DomainError
@@ -50,6 +53,41 @@ def import_admin_units_command() -> None:
         click.echo(f"Lịch sử / history: {summary.history}")
     for line in summary.changes[:50]:
         click.echo(f"  changed: {line}")
+
+
+@registry.command("import-units", help="Agencies and organisations from a .csv or .xlsx file: a dry run unless --apply; exit 1 if a row has an error.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--apply", "apply_", is_flag=True, help="Write the units (only if no row has an error).")
+def import_units_command(file: Path, apply_: bool) -> None:
+    from tdkt_registry.service_layer.unit_import import ImportRefused, apply_import, plan_import, read_rows
+
+    try:
+        rows = read_rows(file.name, file.read_bytes())  # a bad file fails before connecting
+        store = _store()
+        plan = apply_import(store, rows, "cli:import-units", source=file.name) if apply_ else plan_import(store.directory(), rows)
+    except ImportRefused as exc:
+        plan = exc.plan
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    _print_plan(plan)
+    summary = plan.summary()
+    totals = ", ".join(f"{n} {action}" for action, n in summary.items())
+    if plan.errors:
+        click.echo(f"{totals}. Sửa các dòng lỗi; không ghi gì / fix the rows with errors: nothing was written", err=True)
+        raise SystemExit(1)
+    click.echo(f"{totals}. {'Đã ghi / applied' if apply_ else 'dry run: nothing written; run again with --apply'}")
+
+
+def _print_plan(plan, limit: int = 50) -> None:
+    """Rows that do something or fail, one line each (unchanged rows only counted)."""
+    shown = [r for r in plan.rows if r.action != "unchanged"]
+    if shown:
+        click.echo(f"{'row':>6}  {'action':<9}  {'code':<10}  {'name':<50}  changes / errors")
+    for r in shown[:limit]:
+        what = "; ".join(f"{e['column'] or '-'}: {e['message']}" for e in r.errors) or ", ".join(c["field"] for c in r.changes)
+        click.echo(f"{r.row:>6}  {r.action:<9}  {r.code or '':<10}  {(r.name or '')[:50]:<50}  {what}".rstrip())
+    if len(shown) > limit:
+        click.echo(f"  … {len(shown) - limit} more")
 
 
 @registry.command("seed-plan", help="Load the 2023 Tam Đường plan (../seed) as a launched movement with its participants; idempotent.")

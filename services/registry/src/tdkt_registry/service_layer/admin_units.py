@@ -138,7 +138,6 @@ def _record_difference(store, directory, unit_id, row: AdminRow, parent_id, summ
     current = unit.current
     day = max(DATA_DAY, (current.start or DATA_DAY) + ONE_DAY)
     basis = LegalBasis(SOURCE, DATA_DAY, "Tổng cục Thống kê (danh mục đơn vị hành chính) / GSO", "Đối chiếu danh mục đơn vị hành chính")
-    act = Act(id=new_id(), kind="rename", effective_date=day, legal_basis=basis, note="Khác với danh mục / differs from the official list")
     attributes: dict[str, Any] = {}
     if current.name != row.name:
         attributes["name"] = row.name
@@ -146,8 +145,10 @@ def _record_difference(store, directory, unit_id, row: AdminRow, parent_id, summ
         attributes["kind"] = row.kind
     if current.parent_id != parent_id:
         attributes["parent_id"] = parent_id
+    kind = "move" if list(attributes) == ["parent_id"] else "rename"  # a rename act may also re-parent (a reclassified ward)
+    act = Act(id=new_id(), kind=kind, effective_date=day, legal_basis=basis, note="Khác với danh mục / differs from the official list")
     changed = unit.changed_from(day, act.id, **attributes)
-    store.commit(acts.validated(directory, ChangeSet(act, [UnitChange(changed, "renamed" if "parent_id" not in attributes else "moved")])), actor)
+    store.commit(acts.validated(directory, ChangeSet(act, [UnitChange(changed, "moved" if kind == "move" else "renamed")])), actor)
     summary.changed += 1
     summary.acts += 1
     summary.changes.append(f"{row.code} {current.name} → {row.name}: {', '.join(attributes)}")

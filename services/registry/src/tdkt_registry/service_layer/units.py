@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from tdkt.errors import Invalid, NotFound
@@ -57,7 +56,7 @@ def new_unit_spec(data: dict[str, Any], unit_id: str | None = None) -> NewUnit:
 
 def establish_unit(store: UnitStore, data: dict[str, Any], actor: str | None) -> tuple[ChangeSet, list[Unit]]:
     spec = new_unit_spec(data)
-    act = Act(id=new_id(), kind="establish", effective_date=spec.valid_from, legal_basis=LegalBasis.from_dict(data.get("legal_basis")), note=data.get("act_note"))
+    act = Act(id=new_id(), kind="establish", effective_date=spec.valid_from, legal_basis=LegalBasis.from_dict(data.get("legal_basis")))
     return run(store, lambda d: acts.establish(d, act, spec), actor)
 
 
@@ -124,7 +123,3 @@ def lineage(directory: Directory, unit_id: str) -> dict[str, list[dict[str, Any]
         return found
 
     return {"predecessors": walk("predecessor_ids"), "successors": walk("successor_ids")}
-
-
-def today() -> date:
-    return date.today()

@@ -82,6 +82,10 @@ class MovementInputSchema(ma.Schema):
         return data
 
 
+class LaunchSchema(ma.Schema):
+    """No fields: launching takes the movement as it is (send `{}`)."""
+
+
 class ReasonSchema(ma.Schema):
     reason = ma.fields.String(validate=v.Length(min=1, max=2000))
 

@@ -18,7 +18,7 @@ from tdkt.web.pagination import page_of, paginate
 from tdkt.web.problems import PROBLEM_JSON, ProblemSchema
 
 from tdkt_registry.adapters.documents import MovementDocument, RegistrationDocument
-from tdkt_registry.entrypoints.api.movement_schemas import CancelSchema, MovementInputSchema, MovementQuery, MovementSchema, ReasonSchema
+from tdkt_registry.entrypoints.api.movement_schemas import CancelSchema, LaunchSchema, MovementInputSchema, MovementQuery, MovementSchema, ReasonSchema
 from tdkt_registry.entrypoints.api.unit_views import unit_store
 from tdkt_registry.service_layer import movements as use_cases
 
@@ -120,7 +120,7 @@ def _transition(path: str, schema, action, summary: str):
 
 _transition(
     "launch",
-    ReasonSchema,
+    LaunchSchema,
     lambda mid, body, check: use_cases.launch_movement(unit_store(), mid, current_principal().subject, check),
     "Phát động / launch: participants are resolved as of the start; MovementLaunched is published",
 )

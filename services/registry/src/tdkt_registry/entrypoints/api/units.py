@@ -11,6 +11,7 @@ from datetime import date
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from tdkt.clock import local_today
 from tdkt.text import sort_key
 from tdkt.web.auth import authorize, current_principal
 from tdkt.web.pagination import page_of, paginate_list
@@ -47,13 +48,13 @@ def _conflict_doc(view):
 
 
 def _day(args) -> date:
-    return args.get("as_of") or date.today()
+    return args.get("as_of") or local_today()
 
 
 def _act_result(changes, stored):
     directory = unit_store().directory()
     act = unit_store().act(changes.act.id) or {}
-    day = changes.act.effective_date or date.today()
+    day = changes.act.effective_date or local_today()
     return {"act": {**act, "id": changes.act.id}, "units": [unit_view(directory, u, day, current_principal()) for u in stored]}
 
 
@@ -118,7 +119,7 @@ class UnitById(MethodView):
         _, stored = use_cases.update_unit(unit_store(), unit_id, body, current_principal().subject, expected_version=check)
         unit = stored[0]
         blp.set_etag({"id": unit.id, "version": unit.version})
-        return unit_view(unit_store().directory(), unit, date.today(), current_principal(), history=True)
+        return unit_view(unit_store().directory(), unit, local_today(), current_principal(), history=True)
 
 
 @blp.route("/units/<unit_id>/children")
@@ -175,11 +176,11 @@ class Lineage(MethodView):
 
         def shown(entry, before: bool):
             other = entry["unit"]
-            day = (other.valid_to if before else other.valid_from) or date.today()
+            day = (other.valid_to if before else other.valid_from) or local_today()
             return {**entry, "unit": unit_view(directory, other, day, principal)}
 
         return {
-            "unit": unit_view(directory, unit, unit.valid_to or date.today(), principal),
+            "unit": unit_view(directory, unit, unit.valid_to or local_today(), principal),
             "predecessors": [shown(e, True) for e in found["predecessors"]],
             "successors": [shown(e, False) for e in found["successors"]],
         }

@@ -1,0 +1,36 @@
+"""The registry's app and callers for the contract tests, built from the shared plugin's fixtures
+(`service_env`, `make_token`): the registry's own conftest is not visible from here."""
+
+from __future__ import annotations
+
+import mongoengine
+import pytest
+from tdkt.web.app import create_app
+from tdkt_registry.bootstrap import SERVICE
+
+
+@pytest.fixture
+def registry_app(service_env):
+    app = create_app(SERVICE)
+    yield app
+    mongoengine.disconnect()
+
+
+@pytest.fixture
+def registry_client(registry_app):
+    return registry_app.test_client()
+
+
+@pytest.fixture
+def as_role(make_token):
+    """`as_role("tdkt_officer")` or `as_role("unit_head", unit=unit_id)`: request headers."""
+
+    def headers(*roles: str, unit: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_token(*roles, unit=unit)}"}
+
+    return headers
+
+
+@pytest.fixture
+def officer(as_role):
+    return as_role("tdkt_officer")

@@ -1,0 +1,375 @@
+"""The event contract, `contracts/asyncapi.yaml`, is complete and true.
+
+Complete: every event type the registry declares has its message, with its `ce_type`, on the
+channel of its topic; every topic a service declares is a channel. True: the real registry app,
+driven through its HTTP API through every kind of change, writes events whose wire form (the
+record the relay would send: key, CloudEvents headers, JSON value) validates against the
+message's header and payload schemas — and the scenario emits every declared event type.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft7Validator, FormatChecker
+from referencing import Registry
+from referencing.jsonschema import DRAFT7
+from tdkt.clock import local_today
+from tdkt.events.envelope import Event, EventType
+from tdkt.services import installed_services
+from tdkt_registry.adapters import events
+from tdkt_registry.bootstrap import SERVICE
+
+CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "asyncapi.yaml"
+DOC: dict[str, Any] = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
+BASE = "urn:tdkt:contract:asyncapi"  # the document as one resource: `#/components/schemas/...` refs resolve inside it
+SCHEMAS = Registry().with_resource(BASE, DRAFT7.create_resource(DOC))
+
+EVENT_TYPES: list[EventType] = [t for group in (events.UNIT_EVENTS, events.CLUSTER_EVENTS, events.MOVEMENT_EVENTS, events.REGISTRATION_EVENTS) for t in group.values()]
+ROOT = {events.UNITS_TOPIC: "unit", events.CLUSTERS_TOPIC: "cluster", events.MOVEMENTS_TOPIC: "movement", events.REGISTRATIONS_TOPIC: "registration"}
+
+FORMATS = FormatChecker()
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _date_time(value: object) -> bool:
+    """RFC 3339 (jsonschema checks it only with an optional package installed)."""
+    if isinstance(value, str):
+        if not RFC3339.match(value):
+            raise ValueError(f"not an RFC 3339 date-time: {value!r}")
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return True
+
+
+# ---------------------------------------------------------------- reading the document
+
+
+def lookup(pointer: str) -> Any:
+    node: Any = DOC
+    for part in pointer.lstrip("/").split("/"):
+        node = node[int(part)] if isinstance(node, list) else node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def follow(pointer: str) -> tuple[str, Any]:
+    """The JSON pointer and node at `pointer`, local `$ref`s followed."""
+    node = lookup(pointer)
+    while isinstance(node, dict) and "$ref" in node:
+        assert node["$ref"].startswith("#/"), f"only local references: {node['$ref']}"
+        pointer = node["$ref"][1:]
+        node = lookup(pointer)
+    return pointer, node
+
+
+def channel_messages() -> Iterator[tuple[str, str, str, dict]]:
+    """(channel id, address, pointer of the message, message) for every message on every channel."""
+    for channel_id, channel in DOC["channels"].items():
+        for message_id in channel.get("messages") or {}:
+            pointer, message = follow(f"/channels/{channel_id}/messages/{message_id}")
+            yield channel_id, channel["address"], pointer, message
+
+
+def ce_type_of(message: dict) -> str | None:
+    return message.get("headers", {}).get("properties", {}).get("ce_type", {}).get("const")
+
+
+def messages_by_type() -> dict[str, tuple[str, str, dict]]:
+    found: dict[str, tuple[str, str, dict]] = {}
+    for _, address, pointer, message in channel_messages():
+        ce_type = ce_type_of(message)
+        assert ce_type, f"{pointer}: no `ce_type` const in its headers"
+        assert ce_type not in found, f"{ce_type} is described twice"
+        found[ce_type] = (address, pointer, message)
+    return found
+
+
+def validator(pointer: str) -> Draft7Validator:
+    return Draft7Validator({"$ref": f"{BASE}#{pointer}"}, registry=SCHEMAS, format_checker=FORMATS)
+
+
+def header_schemas(pointer: str, message: dict) -> list[str]:
+    """Pointers of the header schemas a message's headers must all satisfy: its traits' and its own
+    (traits merge into the message; validating against each is the same as against the merge)."""
+    pointers = []
+    for i, _ in enumerate(message.get("traits", [])):
+        trait_pointer, trait = follow(f"{pointer}/traits/{i}")
+        if "headers" in trait:
+            pointers.append(f"{trait_pointer}/headers")
+    if "headers" in message:
+        pointers.append(f"{pointer}/headers")
+    return pointers
+
+
+def every_ref(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield where, value
+            else:
+                yield from every_ref(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from every_ref(value, f"{where}/{i}")
+
+
+# ---------------------------------------------------------------- the document is complete
+
+
+def test_the_document_is_asyncapi_3_and_its_schemas_are_json_schemas():
+    assert DOC["asyncapi"] == "3.0.0"
+    assert DOC["info"]["title"] and DOC["info"]["version"]
+    for where, ref in every_ref(DOC):
+        assert ref.startswith("#/"), f"{where}: {ref}"
+        follow(ref[1:])  # raises KeyError when it points nowhere
+    for schema in DOC["components"]["schemas"].values():
+        Draft7Validator.check_schema(schema)
+    for _, _, pointer, message in channel_messages():
+        assert message["payload"] and message.get("contentType", "application/json") == "application/json", pointer
+        Draft7Validator.check_schema(message["payload"])
+        for headers in header_schemas(pointer, message):
+            Draft7Validator.check_schema(lookup(headers))
+
+
+def test_every_registry_event_type_has_its_message_on_its_topic():
+    described = messages_by_type()
+    for event_type in EVENT_TYPES:
+        assert event_type.type in described, f"{event_type.type} is not in {CONTRACT.name}"
+        address, pointer, _ = described[event_type.type]
+        assert address == event_type.topic, f"{event_type.type} is published on {event_type.topic}, described on {address} ({pointer})"
+    registry_channels = {c["address"] for c in DOC["channels"].values() if c["address"].startswith("registry.")}
+    assert {t.type for t in EVENT_TYPES} == {t for t, (address, _, _) in described.items() if address in registry_channels}, "a message describes no event type"
+
+
+def test_every_declared_topic_is_a_channel_and_every_channel_a_declared_topic():
+    addresses = [c["address"] for c in DOC["channels"].values()]
+    assert len(addresses) == len(set(addresses))
+    assert {t.name for t in SERVICE.topics} <= set(addresses)
+    declared = {t.name: t for s in installed_services() for t in s.topics}
+    assert set(addresses) == set(declared)
+    for channel in DOC["channels"].values():  # a compacted topic says so: its consumers keep the latest record per key
+        policy = channel.get("bindings", {}).get("kafka", {}).get("topicConfiguration", {}).get("cleanup.policy")
+        assert policy in (None, ["compact"], ["delete"]), channel["address"]
+        assert (policy == ["compact"]) == declared[channel["address"]].compacted, channel["address"]
+
+
+def test_the_registry_sends_every_message_of_its_channels():
+    sent: dict[str, set[str]] = defaultdict(set)
+    for name, operation in DOC["operations"].items():
+        assert operation["action"] == "send", name
+        channel_pointer, channel = follow(operation["channel"]["$ref"][1:])
+        for message in operation["messages"]:
+            assert message["$ref"].startswith(f"#{channel_pointer}/messages/"), f"{name}: an operation's messages are its channel's"
+            sent[channel["address"]].add(message["$ref"].rsplit("/", 1)[1])
+    for channel in DOC["channels"].values():
+        assert sent.get(channel["address"], set()) == set(channel.get("messages") or {}), channel["address"]
+
+
+# ---------------------------------------------------------------- what the registry emits validates
+
+LAW = {"number": "1670/NQ-UBTVQH15", "date": "2025-06-16", "issuer": "Ủy ban Thường vụ Quốc hội", "title": "Sắp xếp các đơn vị hành chính cấp xã của tỉnh Lai Châu năm 2025"}
+FOUNDING = {"number": "22/2003/QH11", "date": "2003-11-26", "issuer": "Quốc hội"}
+REFORM = "2025-07-01"
+
+
+def ok(response, status: int = 200):
+    assert response.status_code == status, response.get_data(as_text=True)
+    return response
+
+
+def drive_every_change(client, officer, as_role) -> None:
+    """Every kind of change the registry publishes, through its HTTP API."""
+    today = local_today()
+
+    def establish(**body) -> str:
+        return ok(client.post("/api/v1/units", json=body, headers=officer), 201).get_json()["units"][0]["id"]
+
+    def act(unit_id: str, path: str, **body) -> dict:
+        return ok(client.post(f"/api/v1/units/{unit_id}/{path}", json={"legal_basis": LAW, **body}, headers=officer), 201).get_json()
+
+    def etag(url: str, headers=officer) -> dict[str, str]:
+        return headers | {"If-Match": ok(client.get(url, headers=headers)).headers["ETag"]}
+
+    # units: establish, update, rename, move, merge (into a new unit), split, dissolve
+    province = establish(code="12", name="Tỉnh Lai Châu", kind="province", valid_from="2004-01-01", legal_basis=FOUNDING)
+    district = establish(code="106", name="Huyện Tam Đường", kind="district", parent_id=province, valid_from="2004-01-01", legal_basis=FOUNDING)
+    town, binh_lu, son_binh, ban_giang = (
+        establish(code=code, name=name, kind=kind, parent_id=district, valid_from="2004-01-01")
+        for code, name, kind in (
+            ("03390", "Thị trấn Tam Đường", "town"),
+            ("03412", "Xã Bình Lư", "commune"),
+            ("03413", "Xã Sơn Bình", "commune"),
+            ("03415", "Xã Bản Giang", "commune"),
+        )
+    )
+    board = establish(
+        name="Ban Thi đua – Khen thưởng tỉnh Lai Châu",
+        kind="board",
+        parent_id=province,
+        contacts={"email": "bantdkt@laichau.gov.vn"},
+        head={"name": "Nguyễn Văn B", "title": "Trưởng ban"},
+        note="Không có mã chính thức, không rõ ngày thành lập",
+    )
+    patch = {"contacts": {"email": "binhlu@laichau.gov.vn", "phone": "0213 3875 123", "webhook_url": None}, "head": {"name": "Lò Văn A", "title": "Chủ tịch UBND xã"}}
+    ok(client.patch(f"/api/v1/units/{binh_lu}", json=patch, headers=etag(f"/api/v1/units/{binh_lu}")))
+    act(board, "renames", effective_date="2025-03-01", name="Sở Nội vụ tỉnh Lai Châu", kind="agency", short_name="SNV")
+    act(son_binh, "moves", effective_date=REFORM, parent_id=province)
+    merged = ok(
+        client.post(
+            "/api/v1/unit-merges",
+            json={
+                "effective_date": REFORM,
+                "legal_basis": LAW,
+                "predecessor_ids": [town, binh_lu],
+                "new_unit": {"code": "03390", "name": "Xã Bình Lư", "kind": "commune", "parent_id": province},
+            },
+            headers=officer,
+        ),
+        201,
+    ).get_json()
+    commune = merged["act"]["successor_ids"][0]
+    split = act(
+        son_binh,
+        "splits",
+        effective_date="2025-09-01",
+        note="Tách để thử hợp đồng sự kiện",
+        new_units=[
+            {"code": "03413", "name": "Xã Sơn Bình", "kind": "commune", "parent_id": province},
+            {"code": "03416", "name": "Phường Tân Phong", "kind": "ward", "parent_id": province, "short_name": "P. Tân Phong"},
+        ],
+    )
+    first, second = split["act"]["successor_ids"]
+    act(ban_giang, "dissolutions", effective_date=REFORM)
+    act(district, "dissolutions", effective_date=REFORM, note="Kết thúc hoạt động cấp huyện")
+
+    # movements: launch, amend, close; launch and cancel another
+    day = lambda n: (today + timedelta(days=n)).isoformat()  # noqa: E731
+    movement = {
+        "title": "Thi đua hoàn thành chỉ tiêu kinh tế – xã hội",
+        "theme": "Đoàn kết, sáng tạo",
+        "kind": "regular",
+        "description": "Phong trào thường xuyên của tỉnh",
+        "organiser_id": province,
+        "legal_basis": {"number": "45/KH-UBND", "date": day(-15), "issuer": "UBND tỉnh Lai Châu"},
+        "period_start": day(-10),
+        "period_end": day(120),
+        "registration_deadline": day(20),
+        "content_areas": [{"key": "kinh-te", "title": "Kinh tế", "description": "Phát triển kinh tế"}, {"key": "an-ninh", "title": "Quốc phòng – an ninh"}],
+        "criteria": [
+            {
+                "key": "giai-ngan",
+                "area": "kinh-te",
+                "name": "Giải ngân đầu tư công",
+                "unit_of_measure": "%",
+                "target": 95,
+                "value_type": "percent",
+                "weight": 2,
+                "evidence_required": True,
+            },
+            {
+                "key": "tai-nan",
+                "area": "an-ninh",
+                "name": "Tai nạn giao thông nghiêm trọng",
+                "unit_of_measure": "vụ",
+                "target": 2,
+                "direction": "lower_is_better",
+                "value_type": "integer",
+            },
+        ],
+        "schedule": {"monthly_day": 25, "final_due": day(110)},
+        "participants": {"selector": "communes_of", "selector_id": province},
+        "award_forms": ["Giấy khen"],
+    }
+    movement_id = ok(client.post("/api/v1/movements", json=movement, headers=officer), 201).get_json()["id"]
+    url = f"/api/v1/movements/{movement_id}"
+    launched = ok(client.post(f"{url}/launch", json={}, headers=etag(url))).get_json()
+    assert set(launched["participant_ids"]) == {commune, first, second}
+    ok(client.put(url, json=movement | {"period_end": day(200), "award_forms": ["Giấy khen", "Bằng khen"]}, headers=etag(url)))
+
+    # registrations: submit, amend (the deadline is in the future)
+    head = as_role("unit_head", unit=commune)
+    registrations = f"{url}/registrations"
+    ok(client.post(registrations, json={"targets": {"giai-ngan": 97, "tai-nan": 1}, "titles": ["Tập thể lao động tiên tiến"], "note": "Quyết tâm"}, headers=head), 201)
+    mine = f"{registrations}/{commune}"
+    ok(client.put(mine, json={"targets": {"giai-ngan": 99.5, "tai-nan": 0}, "titles": []}, headers=etag(mine, head)))
+    ok(client.post(f"{url}/close", json={}, headers=etag(url)))
+
+    other = {"title": "Thi đua chuyên đề xây dựng nông thôn mới", "organiser_id": province, "period_start": day(-5), "period_end": day(60)}
+    other |= {"criteria": [{"key": "tieu-chi", "area": "ntm", "name": "Số tiêu chí đạt", "unit_of_measure": "tiêu chí", "target": 19}]}
+    other |= {"content_areas": [{"key": "ntm", "title": "Nông thôn mới"}], "participants": {"unit_ids": [commune, first]}}
+    other_url = f"/api/v1/movements/{ok(client.post('/api/v1/movements', json=other, headers=officer), 201).get_json()['id']}"
+    ok(client.post(f"{other_url}/launch", json={}, headers=etag(other_url)))
+    ok(client.post(f"{other_url}/cancel", json={"reason": "Trùng với phong trào của huyện"}, headers=etag(other_url)))
+
+    # clusters: register a cluster, rename it, set this year's term; register a block with a bare term
+    cluster = {"name": "Cụm thi đua các xã phía Nam", "kind": "cluster", "description": "Theo địa bàn", "member_ids": [commune, first, second]}
+    cluster_url = f"/api/v1/clusters/{ok(client.post('/api/v1/clusters', json=cluster, headers=officer), 201).get_json()['id']}"
+    ok(client.put(cluster_url, json={"name": "Cụm thi đua số 1", "description": None, "member_ids": [commune, first, second]}, headers=etag(cluster_url)))
+    term = {"leader_id": commune, "deputy_id": first, "covenant": {"number": "01/GƯTĐ", "date": day(-1), "issuer": "Cụm thi đua số 1", "title": "Giao ước thi đua"}}
+    ok(client.put(f"{cluster_url}/terms/{today.year}", json=term, headers=etag(cluster_url)))
+    block = {"name": "Khối các cơ quan tỉnh", "kind": "block", "member_ids": [province, board], "terms": [{"year": today.year, "leader_id": board}]}
+    ok(client.post("/api/v1/clusters", json=block, headers=officer), 201)
+
+
+def test_every_event_the_registry_writes_validates_against_its_message(registry_app, registry_client, officer, as_role):
+    drive_every_change(registry_client, officer, as_role)
+
+    described = messages_by_type()
+    validators: dict[str, Draft7Validator] = {}
+
+    def check(pointer: str, instance: Any, what: str) -> list[str]:
+        found = validators.setdefault(pointer, validator(pointer))
+        return [f"{what}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in sorted(found.iter_errors(instance), key=lambda e: list(e.absolute_path))]
+
+    db = registry_app.extensions["tdkt"].db
+    seen: Counter[str] = Counter()
+    problems: list[str] = []
+    for collection in SERVICE.outbox_collections:
+        for doc in db[collection].find({}, {"outbox": 1}):
+            sequences = []
+            for entry in doc.get("outbox", []):
+                what = f"{collection}/{doc['_id']} {entry['type']} #{entry.get('sequence')}"
+                if entry["type"] not in described:
+                    problems.append(f"{what}: no message in the contract has this ce_type")
+                    continue
+                address, pointer, message = described[entry["type"]]
+                key, value, headers = Event.from_outbox_entry(entry).to_kafka()  # the record the relay sends
+                payload, header_map = json.loads(value), {name: raw.decode() for name, raw in headers}
+                if entry["topic"] != address:
+                    problems.append(f"{what}: published on {entry['topic']}, described on {address}")
+                problems += check(f"{pointer}/payload", payload, f"{what} payload")
+                for headers_pointer in header_schemas(pointer, message):
+                    problems += check(headers_pointer, header_map, f"{what} headers")
+                aggregate_id = payload.get(ROOT.get(address, ""), {}).get("id")
+                if not key.decode() == header_map.get("ce_subject") == str(doc["_id"]) == aggregate_id:
+                    problems.append(f"{what}: key {key!r}, ce_subject {header_map.get('ce_subject')!r} and payload id {aggregate_id!r} differ")
+                sequences.append(entry["sequence"])
+                seen[entry["type"]] += 1
+            if sequences != sorted(set(sequences)):
+                problems.append(f"{collection}/{doc['_id']}: sequences do not increase: {sequences}")
+
+    assert not problems, "\n".join(problems)
+    missing = sorted({t.type for t in EVENT_TYPES} - set(seen))
+    assert not missing, f"the scenario does not emit {missing}: extend it so the contract check covers every message"
+
+
+@pytest.mark.parametrize(
+    ("pointer", "instance"),
+    [
+        ("/components/schemas/LegalBasis", {"number": "1", "date": "2025-13-01", "issuer": "x", "title": None}),
+        ("/components/schemas/Segment", {"start": None, "end": None, "code": None, "name": "A", "short_name": None, "kind": "castle", "parent_id": None, "act_id": None}),
+        ("/components/messages/MovementCancelled/payload", {"movement": {}, "reason": None}),
+        ("/components/messages/RegistrationSubmitted/payload", {"registration": {"amendments": 1}}),
+    ],
+    ids=["bad-date", "unknown-kind", "cancel-without-reason", "submitted-amended"],
+)
+def test_the_schemas_refuse_what_they_should(pointer, instance):
+    assert list(validator(pointer).iter_errors(instance)), f"{pointer} accepted {instance}"
