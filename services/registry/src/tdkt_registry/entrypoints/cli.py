@@ -8,6 +8,7 @@ tdkt registry verify-acts            re-hash the units' audit trail
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -44,7 +45,7 @@ def import_admin_units_command() -> None:
 
     store = _store()
     try:
-        with click.progressbar(length=count_rows(), label="Đơn vị hành chính / administrative units", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=count_rows(), label="Đơn vị hành chính / administrative units", file=sys.stderr) as bar:
             summary = import_admin_units(store, "cli:import-admin-units", progress=bar.update)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
