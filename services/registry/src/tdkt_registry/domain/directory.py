@@ -27,6 +27,7 @@ class Directory:
         self._by_code: dict[str, frozenset[str]] = {}
         self._by_parent: dict[str | None, frozenset[str]] = {}  # units that ever had this parent
         self._search: dict[str, str] = {}
+        self._ordered: dict[date, list[Unit]] = {}
         for unit in units:
             self.put(unit)
 
@@ -45,12 +46,25 @@ class Directory:
         for parent in unit.parents() or {None}:
             self._by_parent[parent] = self._by_parent.get(parent, frozenset()) | {unit.id}
         self._search[unit.id] = unit.search_text()
+        self._ordered = {}
 
     def copy(self) -> Directory:
         twin = Directory.__new__(Directory)
         twin._units, twin._search = dict(self._units), dict(self._search)
         twin._by_code, twin._by_parent = dict(self._by_code), dict(self._by_parent)
+        twin._ordered = {}
         return twin
+
+    def in_name_order(self, day: date) -> list[Unit]:
+        """Every unit, in Vietnamese order of its name on `day` — sorted once per day and
+        directory version (lists are mostly read for today, over and over)."""
+        ordered = self._ordered.get(day)
+        if ordered is None:
+            ordered = sorted(self._units.values(), key=lambda u: sort_key((u.at(day) or u.current).name))
+            if len(self._ordered) >= 8:
+                self._ordered = {}
+            self._ordered[day] = ordered
+        return ordered
 
     def with_changes(self, changed: Iterable[Unit]) -> Directory:
         return _Overlay(self, {u.id: u for u in changed})
@@ -163,6 +177,9 @@ class _Overlay(Directory):
 
     def put(self, unit: Unit) -> None:
         self._changed[unit.id] = unit
+
+    def in_name_order(self, day: date) -> list[Unit]:
+        return sorted(self.all(), key=lambda u: sort_key((u.at(day) or u.current).name))
 
     def __len__(self) -> int:
         return len(self._base) + sum(1 for i in self._changed if self._base.get(i) is None)

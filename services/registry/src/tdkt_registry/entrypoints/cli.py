@@ -60,7 +60,8 @@ def import_admin_units_command() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--apply", "apply_", is_flag=True, help="Write the units (only if no row has an error).")
 def import_units_command(file: Path, apply_: bool) -> None:
-    from tdkt_registry.service_layer.unit_import import ImportRefused, apply_import, plan_import, read_rows
+    from tdkt_registry.adapters.unit_files import read_rows
+    from tdkt_registry.service_layer.unit_import import ImportRefused, apply_import, plan_import
 
     try:
         rows = read_rows(file.name, file.read_bytes())  # a bad file fails before connecting

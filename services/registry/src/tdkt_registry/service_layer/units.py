@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from tdkt.errors import Invalid, NotFound
@@ -102,6 +103,22 @@ def get_unit(directory: Directory, unit_id: str) -> Unit:
     if unit is None:
         raise NotFound(f"Không có đơn vị {unit_id} / no unit {unit_id}")
     return unit
+
+
+def units_as_of(directory: Directory, day: date, q: str | None = None, kind: str | None = None, parent_id: str | None = None, status: str = "active") -> list[Unit]:
+    """The units matching the filters on `day`, in Vietnamese order of their names then."""
+    matching = {u.id for u in directory.search(q)} if q else None
+    found = []
+    for unit in directory.in_name_order(day):
+        if matching is not None and unit.id not in matching:
+            continue
+        if status != "any" and unit.status(day) != status:
+            continue
+        shown = unit.at(day) or unit.current
+        if (kind and shown.kind != kind) or (parent_id and shown.parent_id != parent_id):
+            continue
+        found.append(unit)
+    return found
 
 
 def lineage(directory: Directory, unit_id: str) -> dict[str, list[dict[str, Any]]]:

@@ -15,9 +15,10 @@ from flask_smorest.fields import Upload
 from tdkt.web.auth import authorize, current_principal
 from tdkt.web.problems import PROBLEM_JSON, ProblemSchema, problem
 
+from tdkt_registry.adapters.unit_files import MAX_ROWS, read_rows
 from tdkt_registry.entrypoints.api.unit_views import unit_store
 from tdkt_registry.entrypoints.api.units import WRITERS, blp
-from tdkt_registry.service_layer.unit_import import MAX_ROWS, apply_import, plan_import, read_rows
+from tdkt_registry.service_layer.unit_import import apply_import, plan_import
 
 MAX_BYTES = 5 * 1024 * 1024
 ENDPOINT = "unit_imports"

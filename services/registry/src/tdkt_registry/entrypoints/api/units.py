@@ -12,7 +12,6 @@ from datetime import date
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from tdkt.clock import local_today
-from tdkt.text import sort_key
 from tdkt.web.auth import authorize, current_principal
 from tdkt.web.pagination import page_of, paginate_list
 from tdkt.web.problems import PROBLEM_JSON, ProblemSchema
@@ -66,20 +65,8 @@ class Units(MethodView):
     def get(self, args):
         """Đơn vị theo ngày / units as of a date, filtered and searched (diacritic-insensitive)"""
         directory, day = unit_store().directory(), _day(args)
-        candidates = directory.search(args["q"]) if args.get("q") else directory.all()
-        found = []
-        for unit in candidates:
-            segment = unit.at(day)
-            if args["status"] != "any" and unit.status(day) != args["status"]:
-                continue
-            shown = segment or unit.current
-            if args.get("kind") and shown.kind != args["kind"]:
-                continue
-            if args.get("parent_id") and shown.parent_id != args["parent_id"]:
-                continue
-            found.append((sort_key(shown.name), unit))
-        found.sort(key=lambda pair: pair[0])
-        page = paginate_list([u for _, u in found], args)
+        found = use_cases.units_as_of(directory, day, args.get("q"), args.get("kind"), args.get("parent_id"), args["status"])
+        page = paginate_list(found, args)
         page["items"] = [unit_view(directory, u, day, current_principal()) for u in page["items"]]
         return page
 
