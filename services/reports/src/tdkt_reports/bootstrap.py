@@ -1,11 +1,26 @@
 """Composition root of the reports service: the one place that says what the service is made of.
 
-The shared entrypoints (API, consumer, relay) read `SERVICE` and nothing else. Feature work adds
-blueprints, subscriptions and outbox collections here; no module connects to anything at import.
+The shared entrypoints (API, consumer, relay) read `SERVICE` and nothing else; nothing here
+connects to anything at import.
 """
 
 from tdkt.events.topics import TopicSpec
 from tdkt.service import ServiceDefinition
+
+from tdkt_reports.adapters.events import PROGRESS_TOPIC, REPORTS_TOPIC
+
+
+def _blueprints():
+    from tdkt_reports.entrypoints.api import reports
+
+    return [reports.blp]
+
+
+def _subscriptions():
+    from tdkt_reports.service_layer import progress, projections
+
+    return projections.subscriptions() + progress.subscriptions()
+
 
 SERVICE = ServiceDefinition(
     name="reports",
@@ -13,7 +28,10 @@ SERVICE = ServiceDefinition(
     description="Owners: every unit (its own reports) and the TĐKT standing body (review, reminders, aggregation). Owns reporting periods, progress reports and reviews, deadlines, movement progress figures and exports.",
     default_port=8002,
     topics=(
-        TopicSpec("reports.reports.v1"),
-        TopicSpec("reports.progress.v1"),
+        TopicSpec(REPORTS_TOPIC),
+        TopicSpec(PROGRESS_TOPIC, compacted=True),  # one record per <movement>.<unit>: its latest standing
     ),
+    outbox_collections=("reports", "progress"),
+    blueprints=_blueprints,
+    subscriptions=_subscriptions,
 )

@@ -1,0 +1,143 @@
+"""/api/v1/reports — progress reports: a unit writes and submits its own, an officer reviews.
+
+Every change needs `If-Match` with the ETag last read (the commands are POSTs: see
+`tdkt.web.etags`). A unit sees only its own reports; wide-sight roles see all.
+"""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from tdkt.web.auth import authorize, current_principal
+from tdkt.web.etags import require_if_match
+from tdkt.web.pagination import page_of, paginate
+from tdkt.web.problems import PROBLEM_JSON, ProblemSchema
+
+from tdkt_reports.adapters.documents import MovementView, Report
+from tdkt_reports.entrypoints.api.report_schemas import AcceptSchema, DiffQuery, DiffSchema, DraftSchema, NoBodySchema, ReportQuery, ReportSchema, ReturnSchema
+from tdkt_reports.service_layer import reports as use_cases
+
+blp = Blueprint("reports", __name__, url_prefix="/reports", description="Báo cáo tiến độ thi đua / Progress reports")
+
+
+def _etag(doc: Report) -> dict:
+    return {"id": doc.id, "version": doc.version}
+
+
+def _view(doc: Report) -> dict:
+    movement = MovementView.objects(id=doc.movement_id).only("title").first()
+    fields = (
+        "id",
+        "movement_id",
+        "unit_id",
+        "original_unit_id",
+        "period",
+        "kind",
+        "opens",
+        "due",
+        "state",
+        "late",
+        "draft",
+        "versions",
+        "reviews",
+        "attachments",
+        "history",
+        "version",
+    )
+    return {k: getattr(doc, k) for k in fields} | {"movement_title": movement.title if movement else None}
+
+
+def _conflicts(view):
+    return blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Not allowed in the report's state (accepted, submitted, not yet open…)")(view)
+
+
+@blp.route("")
+class Reports(MethodView):
+    @authorize(blp)
+    @blp.arguments(ReportQuery, location="query")
+    @blp.response(200, page_of(ReportSchema))
+    def get(self, args):
+        """Báo cáo / reports: a unit's own, or all for officers; filter by movement, unit, state, period, late"""
+        query = Report.objects(**current_principal().unit_filter()).exclude("outbox", "history", "draft")
+        for name in ("movement_id", "unit_id", "state", "period", "late"):
+            if name in args:
+                query = query.filter(**{name: args[name]})
+        page = paginate(query.order_by("due", "id"), args)
+        page["items"] = [_view(d) for d in page["items"]]
+        return page
+
+
+@blp.route("/<report_id>")
+class ReportById(MethodView):
+    @authorize(blp)
+    @blp.etag
+    @blp.response(200, ReportSchema)
+    def get(self, report_id):
+        """Một báo cáo, với các phiên bản và ý kiến xét duyệt / one report with its versions and reviews"""
+        doc = use_cases.find(report_id, current_principal())
+        blp.set_etag(_etag(doc))
+        return _view(doc)
+
+
+@blp.route("/<report_id>/draft")
+class Draft(MethodView):
+    @authorize(blp, *use_cases.WRITERS)
+    @blp.etag
+    @blp.arguments(DraftSchema)
+    @blp.response(200, ReportSchema)
+    @_conflicts
+    def put(self, body, report_id):
+        """Soạn báo cáo / write the draft: narrative, a value per criterion, self-assessment"""
+        doc = use_cases.save_draft(report_id, body, current_principal(), lambda d: blp.check_etag(_etag(d)))
+        blp.set_etag(_etag(doc))
+        return _view(doc)
+
+
+def _command(path: str, schema, roles: tuple[str, ...], action, summary: str):
+    @blp.route(f"/<report_id>/{path}", endpoint=f"report_{path}")
+    class Command(MethodView):
+        @authorize(blp, *roles)
+        @blp.etag
+        @blp.arguments(schema)
+        @blp.response(200, ReportSchema)
+        @_conflicts
+        def post(self, body, report_id):
+            doc = action(report_id, body, lambda d: require_if_match(blp, _etag(d)))
+            blp.set_etag(_etag(doc))
+            return _view(doc)
+
+    Command.post.__doc__ = summary
+    return Command
+
+
+_command(
+    "submit",
+    NoBodySchema,
+    use_cases.SUBMITTERS,
+    lambda rid, body, check: use_cases.submit(rid, current_principal(), check),
+    "Nộp báo cáo / submit the draft as a new version (late if past due)",
+)
+_command(
+    "accept",
+    AcceptSchema,
+    use_cases.REVIEWERS,
+    lambda rid, body, check: use_cases.review(rid, "accepted", body, current_principal(), check),
+    "Chấp nhận / accept the submitted version",
+)
+_command(
+    "return",
+    ReturnSchema,
+    use_cases.REVIEWERS,
+    lambda rid, body, check: use_cases.review(rid, "returned", body, current_principal(), check),
+    "Trả lại / return with comments per item",
+)
+
+
+@blp.route("/<report_id>/diff")
+class Diff(MethodView):
+    @authorize(blp)
+    @blp.arguments(DiffQuery, location="query")
+    @blp.response(200, DiffSchema)
+    def get(self, args, report_id):
+        """So sánh hai phiên bản / what changed between two versions"""
+        return use_cases.version_diff(use_cases.find(report_id, current_principal()), args["from_"], args["to"])
