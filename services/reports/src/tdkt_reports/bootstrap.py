@@ -11,9 +11,15 @@ from tdkt_reports.adapters.events import PROGRESS_TOPIC, REPORTS_TOPIC
 
 
 def _blueprints():
-    from tdkt_reports.entrypoints.api import reports
+    from tdkt_reports.entrypoints.api import projections, reports
 
-    return [reports.blp]
+    return [reports.blp, projections.blp]
+
+
+def _cli():
+    from tdkt_reports.entrypoints.cli import reports
+
+    return reports
 
 
 def _subscriptions():
@@ -34,4 +40,5 @@ SERVICE = ServiceDefinition(
     outbox_collections=("reports", "progress"),
     blueprints=_blueprints,
     subscriptions=_subscriptions,
+    cli=_cli,
 )
