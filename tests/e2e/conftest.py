@@ -32,6 +32,7 @@ class RunningService:
     port: int
     database: str
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -48,6 +49,12 @@ class System:
 
     def url(self, service: str) -> str:
         return self.services[service].url
+
+    def tdkt(self, service: str, *args: str) -> str:
+        """An operator command (`tdkt <service> …`) in its own process, with the service's settings."""
+        done = subprocess.run([sys.executable, "-m", "tdkt.cli", service, *args], env=self.services[service].env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
 
 
 @pytest.fixture
@@ -82,6 +89,7 @@ def system(request, servers, dev_keys, kafka_settings) -> Iterator[System]:
                 "OUTBOX_LEASE_TTL_S": "3",
                 "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix=f"e2e-{name}-"),
             }
+            service.env = env
             for role in ROLES:
                 log = open(logs / f"{name}-{role}.log", "w")  # noqa: SIM115 (closed with the process)
                 service.processes[role] = subprocess.Popen([sys.executable, "-m", f"tdkt_{name}", role], env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -88,3 +88,13 @@ def test_a_movement_launched_in_the_registry_is_reported_on_and_accepted(system,
 
     status = requests.get(f"{reports}/projections", headers=officer, timeout=10).json()
     assert {p["name"]: p["documents"] for p in status["projections"]}["movements"] >= 1
+
+    # the copies, rebuilt from scratch by replaying the registry's topics, are the same
+    db = system.db("reports")
+    ours = {"unit_views": [province, commune], "movement_views": [movement["id"]]}
+    before = {name: [db[name].find_one({"_id": i}) for i in ids] for name, ids in ours.items()}
+    output = system.tdkt("reports", "rebuild-projections")
+    assert "records replayed" in output, output
+    after = {name: [db[name].find_one({"_id": i}) for i in ids] for name, ids in ours.items()}
+    assert after == before
+    assert db.reports.find_one({"_id": current["id"]})["state"] == "accepted", "rebuilding the copies leaves the reports alone"
