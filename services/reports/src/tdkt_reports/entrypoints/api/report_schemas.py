@@ -84,7 +84,9 @@ class AttachmentInfoSchema(ma.Schema):
     filename = ma.fields.String()
     content_type = ma.fields.String()
     size = ma.fields.Integer()
+    sha256 = ma.fields.String()
     uploaded_at = ma.fields.String()
+    uploaded_by = ma.fields.String()
 
 
 class ReportSchema(ma.Schema):

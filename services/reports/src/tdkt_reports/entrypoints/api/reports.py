@@ -141,3 +141,6 @@ class Diff(MethodView):
     def get(self, args, report_id):
         """So sánh hai phiên bản / what changed between two versions"""
         return use_cases.version_diff(use_cases.find(report_id, current_principal()), args["from_"], args["to"])
+
+
+from tdkt_reports.entrypoints.api import attachments  # noqa: E402, F401
