@@ -1,5 +1,6 @@
-"""The registry's app and callers for the contract tests, built from the shared plugin's fixtures
-(`service_env`, `make_token`): the registry's own conftest is not visible from here."""
+"""The registry's and the reports service's apps and callers for the contract tests, built from the
+shared plugin's fixtures (`service_env`, `make_token`): the services' own conftests are not
+visible from here."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import mongoengine
 import pytest
 from tdkt.web.app import create_app
 from tdkt_registry.bootstrap import SERVICE
+from tdkt_reports.bootstrap import SERVICE as REPORTS
 
 
 @pytest.fixture
@@ -34,3 +36,24 @@ def as_role(make_token):
 @pytest.fixture
 def officer(as_role):
     return as_role("tdkt_officer")
+
+
+# The reports app. mongoengine's default connection is global: a test uses either this app or
+# the registry's, never both.
+
+
+@pytest.fixture
+def reports_app(service_env):
+    app = create_app(REPORTS)
+    yield app
+    mongoengine.disconnect()
+
+
+@pytest.fixture
+def reports_client(reports_app):
+    return reports_app.test_client()
+
+
+@pytest.fixture
+def reports_db(reports_app):
+    return reports_app.extensions["tdkt"].db

@@ -1,10 +1,13 @@
 """The event contract, `contracts/asyncapi.yaml`, is complete and true.
 
-Complete: every event type the registry declares has its message, with its `ce_type`, on the
-channel of its topic; every topic a service declares is a channel. True: the real registry app,
-driven through its HTTP API through every kind of change, writes events whose wire form (the
-record the relay would send: key, CloudEvents headers, JSON value) validates against the
-message's header and payload schemas — and the scenario emits every declared event type.
+Complete: every event type the registry and reports declare has its message, with its `ce_type`,
+on the channel of its topic; every topic a service declares is a channel; each channel's messages
+are sent by its service, and what a service subscribes to is its `receive` operations. True: the
+real registry app, driven through its HTTP API through every kind of change, writes events whose
+wire form (the record the relay would send: key, CloudEvents headers, JSON value) validates
+against the message's header and payload schemas — and the scenario emits every declared event
+type. The reports service's events get the same check in `test_reports_events.py`, which reuses
+`outbox_problems` from here.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 from jsonschema import Draft7Validator, FormatChecker
+from pymongo.database import Database
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 from tdkt.clock import local_today
@@ -27,6 +31,7 @@ from tdkt.events.envelope import Event, EventType
 from tdkt.services import installed_services
 from tdkt_registry.adapters import events
 from tdkt_registry.bootstrap import SERVICE
+from tdkt_reports.adapters import events as reports_events
 
 CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "asyncapi.yaml"
 DOC: dict[str, Any] = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
@@ -34,7 +39,15 @@ BASE = "urn:tdkt:contract:asyncapi"  # the document as one resource: `#/componen
 SCHEMAS = Registry().with_resource(BASE, DRAFT7.create_resource(DOC))
 
 EVENT_TYPES: list[EventType] = [t for group in (events.UNIT_EVENTS, events.CLUSTER_EVENTS, events.MOVEMENT_EVENTS, events.REGISTRATION_EVENTS) for t in group.values()]
-ROOT = {events.UNITS_TOPIC: "unit", events.CLUSTERS_TOPIC: "cluster", events.MOVEMENTS_TOPIC: "movement", events.REGISTRATIONS_TOPIC: "registration"}
+REPORTS_EVENT_TYPES: list[EventType] = [*reports_events.REPORT_EVENTS.values(), reports_events.PROGRESS_UPDATED]
+PUBLISHED: dict[str, list[EventType]] = {"registry": EVENT_TYPES, "reports": REPORTS_EVENT_TYPES}  # service → the event types it declares
+ROOT = {
+    events.UNITS_TOPIC: "unit",
+    events.CLUSTERS_TOPIC: "cluster",
+    events.MOVEMENTS_TOPIC: "movement",
+    events.REGISTRATIONS_TOPIC: "registration",
+    reports_events.REPORTS_TOPIC: "report",
+}
 
 FORMATS = FormatChecker()
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -92,6 +105,23 @@ def messages_by_type() -> dict[str, tuple[str, str, dict]]:
     return found
 
 
+def aggregate_id(address: str, payload: dict) -> str | None:
+    """The aggregate id a payload names: its root object's `id`, or for a unit's progress in a
+    movement (no root object, no `id`) `<movement_id>.<unit_id>`."""
+    if address == reports_events.PROGRESS_TOPIC:
+        return f"{payload.get('movement_id')}.{payload.get('unit_id')}"
+    return (payload.get(ROOT.get(address, "")) or {}).get("id")
+
+
+def fixed_header(pointer: str, message: dict, name: str) -> str | None:
+    """The `const` a message's headers (its own or a trait's) fix for header `name`."""
+    for headers in header_schemas(pointer, message):
+        const = lookup(headers).get("properties", {}).get(name, {}).get("const")
+        if const is not None:
+            return const
+    return None
+
+
 def validator(pointer: str) -> Draft7Validator:
     return Draft7Validator({"$ref": f"{BASE}#{pointer}"}, registry=SCHEMAS, format_checker=FORMATS)
 
@@ -139,14 +169,16 @@ def test_the_document_is_asyncapi_3_and_its_schemas_are_json_schemas():
             Draft7Validator.check_schema(lookup(headers))
 
 
-def test_every_registry_event_type_has_its_message_on_its_topic():
+@pytest.mark.parametrize("service", sorted(PUBLISHED))
+def test_every_event_type_of_a_service_has_its_message_on_its_topic(service):
     described = messages_by_type()
-    for event_type in EVENT_TYPES:
+    for event_type in PUBLISHED[service]:
         assert event_type.type in described, f"{event_type.type} is not in {CONTRACT.name}"
-        address, pointer, _ = described[event_type.type]
+        address, pointer, message = described[event_type.type]
         assert address == event_type.topic, f"{event_type.type} is published on {event_type.topic}, described on {address} ({pointer})"
-    registry_channels = {c["address"] for c in DOC["channels"].values() if c["address"].startswith("registry.")}
-    assert {t.type for t in EVENT_TYPES} == {t for t, (address, _, _) in described.items() if address in registry_channels}, "a message describes no event type"
+        assert fixed_header(pointer, message, "ce_source") == f"/{service}", f"{pointer}: ce_source must be fixed to /{service} (a From… trait)"
+    own_channels = {c["address"] for c in DOC["channels"].values() if c["address"].startswith(f"{service}.")}
+    assert {t.type for t in PUBLISHED[service]} == {t for t, (address, _, _) in described.items() if address in own_channels}, "a message describes no event type"
 
 
 def test_every_declared_topic_is_a_channel_and_every_channel_a_declared_topic():
@@ -161,16 +193,33 @@ def test_every_declared_topic_is_a_channel_and_every_channel_a_declared_topic():
         assert (policy == ["compact"]) == declared[channel["address"]].compacted, channel["address"]
 
 
-def test_the_registry_sends_every_message_of_its_channels():
+def test_each_service_sends_its_channels_messages_and_receives_what_it_subscribes_to():
+    """A `send` operation is its channel's service publishing (every message of a channel is
+    sent); a `receive` operation is a service consuming — exactly the (topic, type) pairs of its
+    code's subscriptions. Each operation is tagged with the one service that performs it."""
+    services = {s.name: s for s in installed_services()}
     sent: dict[str, set[str]] = defaultdict(set)
+    received: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for name, operation in DOC["operations"].items():
-        assert operation["action"] == "send", name
+        tags = [t["name"] for t in operation.get("tags", [])]
+        assert len(tags) == 1 and tags[0] in services, f"{name}: tagged with the one service that performs it, not {tags}"
+        assert operation["action"] in ("send", "receive"), name
         channel_pointer, channel = follow(operation["channel"]["$ref"][1:])
-        for message in operation["messages"]:
-            assert message["$ref"].startswith(f"#{channel_pointer}/messages/"), f"{name}: an operation's messages are its channel's"
-            sent[channel["address"]].add(message["$ref"].rsplit("/", 1)[1])
+        address = channel["address"]
+        for ref in operation["messages"]:
+            assert ref["$ref"].startswith(f"#{channel_pointer}/messages/"), f"{name}: an operation's messages are its channel's"
+            if operation["action"] == "send":
+                assert address.startswith(f"{tags[0]}."), f"{name}: a service sends on its own topics only, not {address}"
+                sent[address].add(ref["$ref"].rsplit("/", 1)[1])
+            else:
+                received[tags[0]].add((address, ce_type_of(follow(ref["$ref"][1:])[1])))
     for channel in DOC["channels"].values():
         assert sent.get(channel["address"], set()) == set(channel.get("messages") or {}), channel["address"]
+    for service in services.values():
+        subscribed = {(s.topic, s.event_type) for s in service.subscriptions()}
+        assert received.get(service.name, set()) == subscribed, (
+            f"{service.name}: receive operations {sorted(received.get(service.name, set()) - subscribed)} not subscribed, subscriptions {sorted(subscribed - received.get(service.name, set()))} not described"
+        )
 
 
 # ---------------------------------------------------------------- what the registry emits validates
@@ -319,20 +368,26 @@ def drive_every_change(client, officer, as_role) -> None:
     ok(client.post("/api/v1/clusters", json=block, headers=officer), 201)
 
 
-def test_every_event_the_registry_writes_validates_against_its_message(registry_app, registry_client, officer, as_role):
-    drive_every_change(registry_client, officer, as_role)
+def schema_problems(pointer: str, instance: Any, what: str, validators: dict[str, Draft7Validator] | None = None) -> list[str]:
+    """What is wrong with `instance` by the schema at `pointer`, one line per error."""
+    found = validator(pointer) if validators is None else validators.setdefault(pointer, validator(pointer))
+    return [f"{what}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in sorted(found.iter_errors(instance), key=lambda e: list(e.absolute_path))]
 
+
+def outbox_problems(db: Database, collections: Iterable[str]) -> tuple[list[str], Counter[str]]:
+    """Every event in the outboxes of `collections`, in the wire form the relay sends, checked
+    against its message: payload and header schemas, topic, key = `ce_subject` = the document's
+    id = the aggregate id the payload names, sequences increasing per aggregate. Returns the
+    problems and how many events of each type were seen."""
     described = messages_by_type()
     validators: dict[str, Draft7Validator] = {}
 
     def check(pointer: str, instance: Any, what: str) -> list[str]:
-        found = validators.setdefault(pointer, validator(pointer))
-        return [f"{what}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in sorted(found.iter_errors(instance), key=lambda e: list(e.absolute_path))]
+        return schema_problems(pointer, instance, what, validators)
 
-    db = registry_app.extensions["tdkt"].db
     seen: Counter[str] = Counter()
     problems: list[str] = []
-    for collection in SERVICE.outbox_collections:
+    for collection in collections:
         for doc in db[collection].find({}, {"outbox": 1}):
             sequences = []
             for entry in doc.get("outbox", []):
@@ -348,14 +403,20 @@ def test_every_event_the_registry_writes_validates_against_its_message(registry_
                 problems += check(f"{pointer}/payload", payload, f"{what} payload")
                 for headers_pointer in header_schemas(pointer, message):
                     problems += check(headers_pointer, header_map, f"{what} headers")
-                aggregate_id = payload.get(ROOT.get(address, ""), {}).get("id")
-                if not key.decode() == header_map.get("ce_subject") == str(doc["_id"]) == aggregate_id:
-                    problems.append(f"{what}: key {key!r}, ce_subject {header_map.get('ce_subject')!r} and payload id {aggregate_id!r} differ")
+                named = aggregate_id(address, payload)
+                if not key.decode() == header_map.get("ce_subject") == str(doc["_id"]) == named:
+                    problems.append(f"{what}: key {key!r}, ce_subject {header_map.get('ce_subject')!r} and payload id {named!r} differ")
                 sequences.append(entry["sequence"])
                 seen[entry["type"]] += 1
             if sequences != sorted(set(sequences)):
                 problems.append(f"{collection}/{doc['_id']}: sequences do not increase: {sequences}")
+    return problems, seen
 
+
+def test_every_event_the_registry_writes_validates_against_its_message(registry_app, registry_client, officer, as_role):
+    drive_every_change(registry_client, officer, as_role)
+
+    problems, seen = outbox_problems(registry_app.extensions["tdkt"].db, SERVICE.outbox_collections)
     assert not problems, "\n".join(problems)
     missing = sorted({t.type for t in EVENT_TYPES} - set(seen))
     assert not missing, f"the scenario does not emit {missing}: extend it so the contract check covers every message"
@@ -368,8 +429,12 @@ def test_every_event_the_registry_writes_validates_against_its_message(registry_
         ("/components/schemas/Segment", {"start": None, "end": None, "code": None, "name": "A", "short_name": None, "kind": "castle", "parent_id": None, "act_id": None}),
         ("/components/messages/MovementCancelled/payload", {"movement": {}, "reason": None}),
         ("/components/messages/RegistrationSubmitted/payload", {"registration": {"amendments": 1}}),
+        ("/components/messages/ReportAccepted/payload", {"report": {"state": "accepted"}}),
+        ("/components/messages/ReportOverdue/payload", {"report": {"state": "submitted"}, "reminder": {"kind": "overdue", "days": 0, "due": "2025-10-25"}}),
+        ("/components/schemas/ReportValues", {"giai-ngan": {"value": -1, "unit": "%", "note": None}}),
+        ("/components/messages/MovementProgressUpdated/payload", {"periods": {"2025-13-x": {}}}),
     ],
-    ids=["bad-date", "unknown-kind", "cancel-without-reason", "submitted-amended"],
+    ids=["bad-date", "unknown-kind", "cancel-without-reason", "submitted-amended", "accepted-without-review", "submitted-reminded", "negative-value", "bad-period"],
 )
 def test_the_schemas_refuse_what_they_should(pointer, instance):
     assert list(validator(pointer).iter_errors(instance)), f"{pointer} accepted {instance}"

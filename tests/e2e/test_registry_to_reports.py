@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
 import requests
 from kafka import KafkaConsumer
+from openpyxl import load_workbook
 from tdkt.clock import local_today
 from tdkt_localstack.testing import wait_until
 
@@ -85,6 +87,19 @@ def test_a_movement_launched_in_the_registry_is_reported_on_and_accepted(system,
 
     latest = wait_until(progress, timeout=30, message="MovementProgressUpdated with the accepted report")[-1][1]
     assert latest["unit_id"] == commune and latest["last_accepted"]["values"]["giai-ngan"]["value"] == 97
+
+    # the figures and the Excel export show it (the aggregation follows the progress, eventually)
+    def aggregated():
+        found = requests.get(f"{reports}/movements/{movement['id']}/aggregation", headers=officer, timeout=30)
+        rows = found.json().get("items") if found.status_code == 200 else None
+        return rows if rows and rows[0]["criteria"]["giai-ngan"]["value"] == 97 else None
+
+    row = wait_until(aggregated, timeout=60, message="the accepted value in the movement's aggregation")[0]
+    assert row["unit_id"] == commune and row["accepted"] == 1 and row["criteria"]["giai-ngan"]["met"] is True
+    export = requests.get(f"{reports}/movements/{movement['id']}/export.xlsx", headers=officer, timeout=60)
+    assert export.status_code == 200 and export.content.startswith(b"PK")
+    cells = [c for r in load_workbook(BytesIO(export.content)).active.iter_rows(values_only=True) for c in r if c is not None]
+    assert "Xã Bình Lư" in cells and 97 in cells
 
     status = requests.get(f"{reports}/projections", headers=officer, timeout=10).json()
     assert {p["name"]: p["documents"] for p in status["projections"]}["movements"] >= 1

@@ -19,6 +19,7 @@ from tdkt.events.relay import OutboxRelay
 from tdkt.events.topics import ensure_topics
 from tdkt.housekeeping import sweep_expired
 from tdkt.logs import configure_logging, get_logger
+from tdkt.scheduler import Scheduler
 from tdkt.service import ServiceDefinition
 from tdkt.settings import Settings, SettingsError, load_settings
 from tdkt.store import StoreUnreachable, check_store, connect_store
@@ -81,16 +82,22 @@ def run_topics(service: ServiceDefinition) -> int:
 def run_relay(service: ServiceDefinition) -> int:
     settings = _prepare(service)
     log = get_logger("tdkt.relay")
+    jobs = service.periodic_jobs()  # first: a job's bad setting refuses the start (SettingsError)
     db = _store(settings)
     _create_topics(service, settings)
     producer = make_producer(settings.kafka)
     relay = OutboxRelay(db, producer, list(service.outbox_collections), settings.relay, name=f"{service.name}-outbox-relay", housekeeping=lambda: sweep_expired(db))
+    # The service's periodic jobs share this process: it runs on every deployment already, and
+    # whatever the jobs record in outboxes is published by the relay beside them.
+    scheduler = Scheduler(db, jobs, name=f"{service.name}-scheduler")
     _on_stop_signal(relay.stop)
     if not service.outbox_collections:
         log.info("this service publishes no events yet; the relay idles until one is declared")
+    scheduler.start()
     try:
         relay.run()
     finally:
+        scheduler.stop()
         producer.close(timeout=10)
     return 0
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from tdkt.events.consumer import Subscription
 from tdkt.events.topics import TopicSpec
+from tdkt.scheduler import PeriodicJob
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class ServiceDefinition:
     outbox_collections: tuple[str, ...] = ()  # collections whose documents carry an outbox
     blueprints: Callable[[], list] = field(default=lambda: [])  # flask-smorest Blueprints, mounted under /api/v1
     subscriptions: Callable[[], list[Subscription]] = field(default=lambda: [])
+    periodic_jobs: Callable[[], list[PeriodicJob]] = field(default=lambda: [])  # run in the relay process (tdkt.scheduler); each must be idempotent
     max_body_bytes: int = 1 * 1024 * 1024
     cli: Callable[[], object] | None = None  # a click group mounted as `tdkt <service> …`
     setup_commands: tuple[tuple[str, ...], ...] = ()  # idempotent `tdkt <service> …` commands `make up` runs on every start (reference data)

@@ -11,9 +11,9 @@ from tdkt_reports.adapters.events import PROGRESS_TOPIC, REPORTS_TOPIC
 
 
 def _blueprints():
-    from tdkt_reports.entrypoints.api import projections, reports
+    from tdkt_reports.entrypoints.api import aggregation, projections, reports
 
-    return [reports.blp, projections.blp]
+    return [reports.blp, projections.blp, aggregation.blp]
 
 
 def _cli():
@@ -22,10 +22,16 @@ def _cli():
     return reports
 
 
-def _subscriptions():
-    from tdkt_reports.service_layer import progress, projections
+def _periodic_jobs():
+    from tdkt_reports.service_layer.deadlines import deadline_job
 
-    return projections.subscriptions() + progress.subscriptions()
+    return [deadline_job()]
+
+
+def _subscriptions():
+    from tdkt_reports.service_layer import clusters, progress, projections
+
+    return projections.subscriptions() + progress.subscriptions() + clusters.subscriptions()
 
 
 SERVICE = ServiceDefinition(
@@ -41,4 +47,5 @@ SERVICE = ServiceDefinition(
     blueprints=_blueprints,
     subscriptions=_subscriptions,
     cli=_cli,
+    periodic_jobs=_periodic_jobs,  # ReportDueSoon / ReportOverdue reminders, in the relay process
 )

@@ -52,6 +52,17 @@ class RegistrationView(Document):
     targets = DictField()
 
 
+class ClusterView(Document):
+    """A cluster (cụm) or block (khối) of units that emulate together, for ranking within it."""
+
+    meta = {"collection": "cluster_views"}
+    id = StringField(primary_key=True)
+    seq = IntField(default=0)
+    name = StringField()
+    kind = StringField()  # cluster | block
+    member_ids = ListField(StringField())
+
+
 class ReportsAggregate(AggregateRoot):
     meta = {"abstract": True}
     event_source = "/reports"

@@ -15,6 +15,7 @@ from tdkt.events.consumer import HandlerContext, Subscription
 from tdkt.events.envelope import Event
 from tdkt.events.outbox import AlreadyExists, ConcurrentUpdate, save_aggregate
 
+from tdkt_reports.adapters import aggregation_inputs
 from tdkt_reports.adapters.documents import MovementView, Progress
 from tdkt_reports.adapters.events import PROGRESS_UPDATED, REPORT_EVENTS, REPORTS_TOPIC
 
@@ -27,6 +28,7 @@ def snapshot(doc: Progress, periods_total: int) -> dict[str, Any]:
     entries = doc.periods.values()
     accepted = sorted((e for e in entries if e["state"] == "accepted"), key=lambda e: e.get("due") or "")
     return {
+        "id": doc.id,
         "movement_id": doc.movement_id,
         "unit_id": doc.unit_id,
         "periods_total": periods_total,
@@ -36,7 +38,7 @@ def snapshot(doc: Progress, periods_total: int) -> dict[str, Any]:
         "late": sum(1 for e in entries if e.get("late")),
         "final_accepted": any(e["kind"] == "final" for e in accepted),
         "last_accepted": {"period": accepted[-1]["period"], "values": accepted[-1]["values"]} if accepted else None,
-        "periods": {key: {k: e.get(k) for k in ("state", "late", "version", "due")} for key, e in sorted(doc.periods.items())},
+        "periods": {key: {k: e.get(k) for k in ("kind", "state", "late", "version", "due")} for key, e in sorted(doc.periods.items())},
     }
 
 
@@ -66,6 +68,7 @@ def on_report(event: Event, ctx: HandlerContext) -> None:
         doc.record(PROGRESS_UPDATED, snapshot(doc, len(movement.due_dates) if movement else 0))
         try:
             save_aggregate(doc)
+            aggregation_inputs.progress_changed(ctx.db, doc.movement_id, doc.unit_id)  # the figures' cache re-reads this unit
             return
         except (ConcurrentUpdate, AlreadyExists):
             continue
