@@ -71,7 +71,7 @@ class Stack:
         self.procs: list[ServiceProcess] = []
         self.stopping = threading.Event()
         self.step_no = 0
-        self.steps = 7
+        self.steps = 7 + sum(len(s.setup_commands) for s in self.services)  # ports, keys, store, Kafka, topics, services, ready + reference data
         self.watching = False
 
     # -- output --------------------------------------------------------------------------------
