@@ -134,3 +134,20 @@ def test_report_events_feed_the_units_progress_once(client, as_role, officer, re
     assert [e["type"] for e in progress.outbox] == ["vn.tdkt.reports.movement_progress.updated.v1"] * 2
     latest = progress.outbox[-1]["data"]
     assert latest["accepted"] == 1 and latest["periods_total"] == 3 and latest["last_accepted"]["values"]["giai-ngan"]["value"] == 97
+
+
+def test_the_same_launch_event_again_finishes_opening_the_periods(registry, db):
+    """A consumer killed after copying the movement but before opening every period gets the
+    same event again: the copy is unchanged, and the missing periods still open."""
+    from tdkt.events.consumer import HandlerContext
+    from tdkt.events.envelope import Event, EventType
+    from tdkt_reports.service_layer.projections import on_movement
+
+    units = [registry.unit("Xã Bình Lư"), registry.unit("Xã Tả Lèng")]
+    movement = registry.movement(units)
+    db.reports.delete_many({"movement_id": movement["id"], "unit_id": units[1]})  # as if the kill came half-way
+    again = Event.new(
+        EventType("vn.tdkt.registry.movement.launched.v1", "registry.movements.v1"), source="/registry", subject=movement["id"], data={"movement": movement}, sequence=1
+    )
+    on_movement(again, HandlerContext(db, again.data, 1))
+    assert Report.objects(movement_id=movement["id"]).count() == 6

@@ -29,10 +29,14 @@ MOVEMENT_FIELDS = ("state", "title", "organiser_id", "period_start", "period_end
 
 def _apply(db: Database, collection: str, key: str, sequence: int, fields: dict[str, Any]) -> dict[str, Any] | None:
     """Upsert the copy if this event is newer than the one applied last; return the copy as it
-    was before (None when new), or raise _Stale."""
+    was before (None when new). An older event raises _Stale. The *same* event again (a consumer
+    killed after this write, before its batch was marked done) returns the copy unchanged, so
+    the handler still finishes its idempotent follow-up work (opening periods, inheritance)."""
     previous = db[collection].find_one({"_id": key})
-    if previous is not None and previous.get("seq", 0) >= sequence:
+    if previous is not None and previous.get("seq", 0) > sequence:
         raise _Stale
+    if previous is not None and previous.get("seq", 0) == sequence:
+        return _Replayed(previous)
     try:
         if previous is None:
             db[collection].insert_one({"_id": key, "seq": sequence, **fields})
@@ -47,6 +51,10 @@ def _apply(db: Database, collection: str, key: str, sequence: int, fields: dict[
 
 class _Stale(Exception):
     pass
+
+
+class _Replayed(dict):
+    """The copy as this very event left it: `previous` is unknown, the follow-up must still run."""
 
 
 def _touch(db: Database, name: str, event: Event) -> None:
@@ -79,6 +87,8 @@ def on_movement(event: Event, ctx: HandlerContext) -> None:
         return
     _touch(ctx.db, "movements", event)
     current = {**movement, "id": event.subject}
+    if isinstance(previous, _Replayed):
+        previous = None  # what the schedule was before is lost; generating the periods again is enough
     if movement.get("state") == "launched":
         created = periods.generate(ctx.db, current, {**previous, "id": event.subject} if previous and previous.get("state") == "launched" else None)
         log.info("reporting periods generated", movement=event.subject, created=created)
