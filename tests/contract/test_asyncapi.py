@@ -29,6 +29,7 @@ from referencing.jsonschema import DRAFT7
 from tdkt.clock import local_today
 from tdkt.events.envelope import Event, EventType
 from tdkt.services import installed_services
+from tdkt_awards.adapters import events as awards_events
 from tdkt_registry.adapters import events
 from tdkt_registry.bootstrap import SERVICE
 from tdkt_reports.adapters import events as reports_events
@@ -40,13 +41,18 @@ SCHEMAS = Registry().with_resource(BASE, DRAFT7.create_resource(DOC))
 
 EVENT_TYPES: list[EventType] = [t for group in (events.UNIT_EVENTS, events.CLUSTER_EVENTS, events.MOVEMENT_EVENTS, events.REGISTRATION_EVENTS) for t in group.values()]
 REPORTS_EVENT_TYPES: list[EventType] = [*reports_events.REPORT_EVENTS.values(), reports_events.PROGRESS_UPDATED]
-PUBLISHED: dict[str, list[EventType]] = {"registry": EVENT_TYPES, "reports": REPORTS_EVENT_TYPES}  # service → the event types it declares
+PUBLISHED: dict[str, list[EventType]] = {
+    "registry": EVENT_TYPES,
+    "reports": REPORTS_EVENT_TYPES,
+    "awards": [awards_events.CATALOGUE_ACTIVATED],
+}  # service → the event types it declares
 ROOT = {
     events.UNITS_TOPIC: "unit",
     events.CLUSTERS_TOPIC: "cluster",
     events.MOVEMENTS_TOPIC: "movement",
     events.REGISTRATIONS_TOPIC: "registration",
     reports_events.REPORTS_TOPIC: "report",
+    awards_events.CATALOGUE_TOPIC: "version",
 }
 
 FORMATS = FormatChecker()

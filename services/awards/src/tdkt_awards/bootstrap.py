@@ -7,6 +7,19 @@ blueprints, subscriptions and outbox collections here; no module connects to any
 from tdkt.events.topics import TopicSpec
 from tdkt.service import ServiceDefinition
 
+
+def _blueprints():
+    from tdkt_awards.entrypoints.api import catalogue
+
+    return [catalogue.blp]
+
+
+def _cli():
+    from tdkt_awards.entrypoints.cli import awards
+
+    return awards
+
+
 SERVICE = ServiceDefinition(
     name="awards",
     title="Awards — Khen thưởng / Nominations, appraisal, council, decisions",
@@ -18,4 +31,8 @@ SERVICE = ServiceDefinition(
         TopicSpec("awards.councils.v1"),
         TopicSpec("awards.decisions.v1"),
     ),
+    outbox_collections=("catalogue_versions",),
+    blueprints=_blueprints,
+    cli=_cli,
+    setup_commands=(("seed-catalogue",),),
 )

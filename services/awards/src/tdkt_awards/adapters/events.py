@@ -1,0 +1,6 @@
+"""Events the awards service publishes from its rule catalogue (council events: council_events.py)."""
+
+from tdkt.events.envelope import EventType
+
+CATALOGUE_TOPIC = "awards.catalogue.v1"
+CATALOGUE_ACTIVATED = EventType("vn.tdkt.awards.catalogue.activated.v1", CATALOGUE_TOPIC)
