@@ -65,6 +65,7 @@ def test_defaults_in_force_and_quotes(catalogue_client, headers):
     ):
         quote = catalogue_client.get("/api/v1/bonus/quote", query_string={"issuer": ISSUER, "title": title, "date": day}, headers=reader).get_json()
         assert quote["amount"] == expected, quote
+    assert quote["working"] == "8 × 2.530.000 đ, làm tròn lên 10.000 đ = 20.240.000 đ"
     assert catalogue_client.get("/api/v1/bonus/quote", query_string={"issuer": ISSUER, "title": "GIA_DINH_VAN_HOA", "date": "2026-11-29"}, headers=reader).get_json()["amount"] == 0
     assert (
         "title"

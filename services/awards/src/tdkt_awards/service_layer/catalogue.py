@@ -145,8 +145,13 @@ def quote(issuer: str, title_code: str, day: date, household: bool = False) -> d
         "amount": money,
         "working": "không có tiền thưởng / carries no bonus"
         if title.coefficient is None
-        else f"{title.coefficient} × {salary.amount:,} đ{' × 1,5 (hộ gia đình)' if household else ''}, làm tròn lên 10.000 đ = {money:,} đ".replace(",", "."),
+        else f"{title.coefficient} × {vnd(salary.amount)}{' × 1,5 (hộ gia đình)' if household else ''}, làm tròn lên 10.000 đ = {vnd(money)}",
     }
+
+
+def vnd(amount: int) -> str:
+    """Money as Vietnamese write it: 2.530.000 đ."""
+    return f"{amount:,} đ".replace(",", ".")
 
 
 def view(doc: CatalogueVersion, with_audit: bool = True) -> dict[str, Any]:
