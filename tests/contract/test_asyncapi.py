@@ -29,6 +29,7 @@ from referencing.jsonschema import DRAFT7
 from tdkt.clock import local_today
 from tdkt.events.envelope import Event, EventType
 from tdkt.services import installed_services
+from tdkt_awards.adapters import council_events
 from tdkt_awards.adapters import events as awards_events
 from tdkt_registry.adapters import events
 from tdkt_registry.bootstrap import SERVICE
@@ -44,7 +45,7 @@ REPORTS_EVENT_TYPES: list[EventType] = [*reports_events.REPORT_EVENTS.values(), 
 PUBLISHED: dict[str, list[EventType]] = {
     "registry": EVENT_TYPES,
     "reports": REPORTS_EVENT_TYPES,
-    "awards": [awards_events.CATALOGUE_ACTIVATED],
+    "awards": [awards_events.CATALOGUE_ACTIVATED, council_events.SESSION_OPENED, council_events.SESSION_CLOSED, council_events.BALLOT_TALLIED],
 }  # service → the event types it declares
 ROOT = {
     events.UNITS_TOPIC: "unit",
@@ -53,6 +54,7 @@ ROOT = {
     events.REGISTRATIONS_TOPIC: "registration",
     reports_events.REPORTS_TOPIC: "report",
     awards_events.CATALOGUE_TOPIC: "version",
+    council_events.COUNCILS_TOPIC: "session",
 }
 
 FORMATS = FormatChecker()
@@ -116,6 +118,8 @@ def aggregate_id(address: str, payload: dict) -> str | None:
     movement (no root object, no `id`) `<movement_id>.<unit_id>`."""
     if address == reports_events.PROGRESS_TOPIC:
         return f"{payload.get('movement_id')}.{payload.get('unit_id')}"
+    if address == council_events.COUNCILS_TOPIC and "session_id" in payload:  # a tally names its session
+        return payload["session_id"]
     return (payload.get(ROOT.get(address, "")) or {}).get("id")
 
 

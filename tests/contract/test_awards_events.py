@@ -1,18 +1,29 @@
 """What the awards service emits validates against the contract: the default catalogue loaded
-and a second version activated, each CatalogueActivated checked in its wire form."""
+and a second version activated, and a council session opened, voted in secret and closed —
+each event checked in its wire form."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import mongoengine
+from tdkt.auth.tokens import mint_token
 from tdkt.web.app import create_app
 from tdkt_awards.bootstrap import SERVICE
 from tdkt_awards.service_layer import catalogue
+from tdkt_localstack.pytest_plugin import TEST_AUDIENCE, TEST_ISSUER
 
 from .test_asyncapi import outbox_problems
 
 
-def test_every_event_the_awards_service_writes_validates(service_env):
+def test_every_event_the_awards_service_writes_validates(service_env, dev_keys):
     app = create_app(SERVICE)
+    client = app.test_client()
+
+    def as_(subject: str, *roles: str) -> dict:
+        return {"Authorization": f"Bearer {mint_token(dev_keys[0].read_bytes(), issuer=TEST_ISSUER, audience=TEST_AUDIENCE, roles=list(roles), unit_id=None, subject=subject)}"}
+
+    officer = as_("officer", "tdkt_officer")
     try:
         with app.app_context():
             catalogue.seed_default("test")
@@ -26,8 +37,37 @@ def test_every_event_the_awards_service_writes_validates(service_env):
                 "test",
             )
             catalogue.activate(draft.id, "test", lambda d: None)
-            problems, seen = outbox_problems(app.extensions["tdkt"].db, SERVICE.outbox_collections)
+
+        members = [{"member_id": f"m{i}", "name": f"Thành viên {i}", "role": "chair" if i == 0 else "member"} for i in range(5)]
+        council = client.post("/api/v1/councils", json={"name": "Hội đồng TĐKT xã", "issuer_id": "commune", "members": members}, headers=officer).get_json()
+        agenda = [
+            {"item_id": "a", "candidate": "Xã Bình Lư", "title_code": "CO_THI_DUA_TINH", "threshold": 0.8},
+            {"item_id": "b", "candidate": "Nguyễn Văn A", "title_code": "CSTDCS"},
+        ]
+        session = client.post(
+            "/api/v1/council-sessions", json={"council_id": council["id"], "date": date.today().isoformat(), "agenda": agenda, "quota_groups": []}, headers=officer
+        ).get_json()
+        url = f"/api/v1/council-sessions/{session['id']}"
+
+        def command(path: str, body: dict) -> None:
+            etag = client.get(url, headers=officer).headers["ETag"]
+            response = client.post(f"{url}/{path}", json=body, headers=officer | {"If-Match": etag})
+            assert response.status_code == 200, response.get_json()
+
+        command("attendance", {"present": [m["member_id"] for m in members]})
+        command("open", {})
+        for i, member in enumerate(members):
+            role = "council_chair" if i == 0 else "council_member"
+            for item, choice in (("a", "yes"), ("b", "yes" if i < 3 else "no")):
+                assert client.post(f"{url}/ballots", json={"item_id": item, "choice": choice}, headers=as_(member["member_id"], role)).status_code == 201
+        command("close", {})
+        problems, seen = outbox_problems(app.extensions["tdkt"].db, SERVICE.outbox_collections)
     finally:
         mongoengine.disconnect()
     assert not problems, "\n".join(problems)
-    assert seen == {"vn.tdkt.awards.catalogue.activated.v1": 2}
+    assert seen == {
+        "vn.tdkt.awards.catalogue.activated.v1": 2,
+        "vn.tdkt.awards.council_session.opened.v1": 1,
+        "vn.tdkt.awards.council_session.closed.v1": 1,
+        "vn.tdkt.awards.ballot.tallied.v1": 2,
+    }

@@ -9,9 +9,9 @@ from tdkt.service import ServiceDefinition
 
 
 def _blueprints():
-    from tdkt_awards.entrypoints.api import catalogue
+    from tdkt_awards.entrypoints.api import catalogue, council
 
-    return [catalogue.blp]
+    return [catalogue.blp, *council.blueprints]
 
 
 def _cli():
@@ -31,7 +31,7 @@ SERVICE = ServiceDefinition(
         TopicSpec("awards.councils.v1"),
         TopicSpec("awards.decisions.v1"),
     ),
-    outbox_collections=("catalogue_versions",),
+    outbox_collections=("catalogue_versions", "council_sessions"),
     blueprints=_blueprints,
     cli=_cli,
     setup_commands=(("seed-catalogue",),),
