@@ -45,7 +45,14 @@ REPORTS_EVENT_TYPES: list[EventType] = [*reports_events.REPORT_EVENTS.values(), 
 PUBLISHED: dict[str, list[EventType]] = {
     "registry": EVENT_TYPES,
     "reports": REPORTS_EVENT_TYPES,
-    "awards": [awards_events.CATALOGUE_ACTIVATED, council_events.SESSION_OPENED, council_events.SESSION_CLOSED, council_events.BALLOT_TALLIED],
+    "awards": [
+        awards_events.CATALOGUE_ACTIVATED,
+        awards_events.DECISION_ISSUED,
+        awards_events.AWARD_REVOKED,
+        council_events.SESSION_OPENED,
+        council_events.SESSION_CLOSED,
+        council_events.BALLOT_TALLIED,
+    ],
 }  # service → the event types it declares
 ROOT = {
     events.UNITS_TOPIC: "unit",
@@ -55,6 +62,7 @@ ROOT = {
     reports_events.REPORTS_TOPIC: "report",
     awards_events.CATALOGUE_TOPIC: "version",
     council_events.COUNCILS_TOPIC: "session",
+    awards_events.DECISIONS_TOPIC: "decision",
 }
 
 FORMATS = FormatChecker()
@@ -120,6 +128,8 @@ def aggregate_id(address: str, payload: dict) -> str | None:
         return f"{payload.get('movement_id')}.{payload.get('unit_id')}"
     if address == council_events.COUNCILS_TOPIC and "session_id" in payload:  # a tally names its session
         return payload["session_id"]
+    if address == awards_events.DECISIONS_TOPIC and "decision_id" in payload:  # a revocation names its decision
+        return payload["decision_id"]
     return (payload.get(ROOT.get(address, "")) or {}).get("id")
 
 

@@ -1,6 +1,6 @@
 """What the awards service emits validates against the contract: the default catalogue loaded
-and a second version activated, and a council session opened, voted in secret and closed —
-each event checked in its wire form."""
+and a second version activated, a council session opened, voted in secret and closed, and a
+decision issued and revoked — each event checked in its wire form."""
 
 from __future__ import annotations
 
@@ -61,6 +61,32 @@ def test_every_event_the_awards_service_writes_validates(service_env, dev_keys):
             for item, choice in (("a", "yes"), ("b", "yes" if i < 3 else "no")):
                 assert client.post(f"{url}/ballots", json={"item_id": item, "choice": choice}, headers=as_(member["member_id"], role)).status_code == 201
         command("close", {})
+
+        decision = {
+            "issuer": "Ủy ban nhân dân tỉnh Lai Châu",
+            "issuer_name": "tỉnh Lai Châu",
+            "place": "Lai Châu",
+            "decision_date": "2026-11-29",
+            "subject": "khen thưởng",
+            "legal_bases": ["Căn cứ Luật Thi đua, khen thưởng"],
+            "proposed_by": "Giám đốc Sở Nội vụ",
+            "funding_source": "Quỹ thi đua, khen thưởng",
+            "recipients": ["Lưu: VT"],
+            "signer": {"name": "Lê Văn Lương"},
+            "awardees": [
+                {"subject": "individual", "name": "Lò Thị Mai", "title_code": "LDTT", "direct_worker": True},
+                {"subject": "collective", "name": "UBND xã Bình Lư", "title_code": "GIAY_KHEN_TT"},
+            ],
+        }
+        drafted = client.post("/api/v1/decisions", json=decision, headers=officer).get_json()
+        url = f"/api/v1/decisions/{drafted['id']}"
+        chairman = as_("chu-tich", "chairman")
+        issued = client.post(f"{url}/issue", json={}, headers=chairman | {"If-Match": client.get(url, headers=officer).headers["ETag"]})
+        assert issued.status_code == 200, issued.get_json()
+        revoked = client.post(
+            f"{url}/revocations", json={"reason": "Sai sót", "legal_basis": {"number": "2/QĐ-UBND", "issuer": "UBND tỉnh"}}, headers=chairman | {"If-Match": issued.headers["ETag"]}
+        )
+        assert revoked.status_code == 201, revoked.get_json()
         problems, seen = outbox_problems(app.extensions["tdkt"].db, SERVICE.outbox_collections)
     finally:
         mongoengine.disconnect()
@@ -70,4 +96,6 @@ def test_every_event_the_awards_service_writes_validates(service_env, dev_keys):
         "vn.tdkt.awards.council_session.opened.v1": 1,
         "vn.tdkt.awards.council_session.closed.v1": 1,
         "vn.tdkt.awards.ballot.tallied.v1": 2,
+        "vn.tdkt.awards.decision.issued.v1": 1,
+        "vn.tdkt.awards.award.revoked.v1": 1,
     }

@@ -9,9 +9,9 @@ from tdkt.service import ServiceDefinition
 
 
 def _blueprints():
-    from tdkt_awards.entrypoints.api import catalogue, council
+    from tdkt_awards.entrypoints.api import catalogue, council, decisions
 
-    return [catalogue.blp, *council.blueprints]
+    return [catalogue.blp, *council.blueprints, decisions.blp]
 
 
 def _cli():
@@ -31,7 +31,7 @@ SERVICE = ServiceDefinition(
         TopicSpec("awards.councils.v1"),
         TopicSpec("awards.decisions.v1"),
     ),
-    outbox_collections=("catalogue_versions", "council_sessions"),
+    outbox_collections=("catalogue_versions", "council_sessions", "decisions"),
     blueprints=_blueprints,
     cli=_cli,
     setup_commands=(("seed-catalogue",),),

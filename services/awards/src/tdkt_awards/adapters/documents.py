@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mongoengine import DictField, ListField, StringField
+from mongoengine import DictField, IntField, ListField, StringField
 from tdkt.events.outbox import AggregateRoot
 
 
@@ -23,3 +23,21 @@ class CatalogueVersion(AwardsAggregate):
     status = StringField(required=True, default="draft")  # draft | active | retired
     content = DictField()
     audit = ListField(DictField())
+
+
+class Decision(AwardsAggregate):
+    """An award decision: a draft until issued (numbered, then immutable); revocations are new acts."""
+
+    meta = {"collection": "decisions"}
+    id = StringField(primary_key=True)
+    issuer = StringField(required=True)  # the catalogue's issuer: "Ủy ban nhân dân tỉnh Lai Châu"
+    state = StringField(required=True, default="draft")
+    number = IntField()
+    symbol = StringField(default="QĐ-UBND")
+    content = DictField()  # subject, decision_date, place, legal_bases, proposed_by, funding_source, recipients, signer
+    awardees = ListField(DictField())
+    totals = DictField()
+    catalogue_version = StringField()
+    issued_at = StringField()
+    issued_by = StringField()
+    revocations = ListField(DictField())
