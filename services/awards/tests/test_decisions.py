@@ -140,3 +140,22 @@ def test_issued_decisions_are_immutable_and_revocation_is_a_new_act(client, as_)
     doc = Decision.objects.get(id=draft.get_json()["id"])
     assert [e["type"] for e in doc.outbox] == ["vn.tdkt.awards.decision.issued.v1", "vn.tdkt.awards.award.revoked.v1"]
     problem(client.get(url, headers=as_("u", "unit_head")), 403)
+
+
+def test_the_issued_decision_document_opens_and_lists_the_awardees(client, as_):
+    import io
+
+    import docx
+
+    officer, chairman = as_("officer", "tdkt_officer"), as_("chu-tich", "chairman")
+    draft = client.post("/api/v1/decisions", json=body(), headers=officer).get_json()
+    url = f"/api/v1/decisions/{draft['id']}"
+    issued = client.post(f"{url}/issue", json={}, headers=chairman | {"If-Match": client.get(url, headers=officer).headers["ETag"]}).get_json()
+    response = client.get(f"{url}/document.docx", headers=officer)
+    assert response.status_code == 200 and response.mimetype.endswith("wordprocessingml.document")
+    document = docx.Document(io.BytesIO(response.data))
+    text = "\n".join([p.text for p in document.paragraphs] + [c.text for t in document.tables for r in t.rows for c in r.cells])
+    assert f"Số: {issued['number']:02d}/QĐ-UBND" in text
+    for name in ("Lò Thị Mai", "UBND xã Bình Lư", "Hộ ông Vàng A Sử", "Lê Văn Lương"):
+        assert name in text, name
+    assert "20.240.000" in text and "Căn cứ Nghị định số 152/2025/NĐ-CP của Chính phủ" in text

@@ -113,6 +113,33 @@ def revoke(decision_id: str, data: dict[str, Any], principal: Principal, check_v
     return _save(doc)
 
 
+def document(decision_id: str) -> tuple[str, bytes]:
+    """The decision as .docx in the Vietnamese administrative layout (a draft is marked as such by
+    having no number yet: "Số: /QĐ-UBND" is how a draft is circulated)."""
+    from tdkt_awards.adapters.decision_docx import render_decision
+
+    doc = load(decision_id)
+    content = doc.content
+    data = {
+        "number": doc.number or 0,
+        "symbol": doc.symbol,
+        "issuer_name": content["issuer_name"],
+        "place": content["place"],
+        "date": content["decision_date"],
+        "subject": content["subject"],
+        "legal_bases": content["legal_bases"],
+        "proposed_by": content["proposed_by"],
+        "awardees": [{k: a.get(k) for k in ("name", "position", "unit_name", "title_name", "amount", "subject")} for a in doc.awardees],
+        "total_amount": doc.totals["total_amount"],
+        "funding_source": content["funding_source"],
+        "recipients": content["recipients"],
+        "signer_title": content["signer"].get("title") or "CHỦ TỊCH",
+        "signed_by": content["signer"]["name"],
+    }
+    name = f"quyet-dinh-{doc.number or 'du-thao'}-{doc.symbol}.docx"
+    return name, render_decision(data)
+
+
 def view(doc: Decision) -> dict[str, Any]:
     return {
         "id": doc.id,

@@ -7,7 +7,7 @@ unique under concurrency (see `adapters/decision_numbers.py`).
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from tdkt.web.auth import authorize, current_principal
@@ -87,6 +87,20 @@ class Issue(MethodView):
         doc = use_cases.issue(db, decision_id, current_principal(), lambda d: require_if_match(blp, _etag(d)))
         blp.set_etag(_etag(doc))
         return use_cases.view(doc)
+
+
+@blp.route("/<decision_id>/document.docx")
+class Document(MethodView):
+    @authorize(blp, *READERS)
+    @blp.response(200, content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    def get(self, decision_id):
+        """Văn bản quyết định (.docx) / the decision document in the Vietnamese administrative layout"""
+        name, data = use_cases.document(decision_id)
+        return Response(
+            data,
+            mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"},
+        )
 
 
 @blp.route("/<decision_id>/revocations")
