@@ -159,3 +159,29 @@ def test_the_issued_decision_document_opens_and_lists_the_awardees(client, as_):
     for name in ("Lò Thị Mai", "UBND xã Bình Lư", "Hộ ông Vàng A Sử", "Lê Văn Lương"):
         assert name in text, name
     assert "20.240.000" in text and "Căn cứ Nghị định số 152/2025/NĐ-CP của Chính phủ" in text
+
+
+def test_a_number_reserved_by_a_dead_issuer_is_never_lost_nor_given_twice(client, as_, app):
+    from datetime import UTC, datetime, timedelta
+
+    officer, chairman = as_("officer", "tdkt_officer"), as_("chu-tich", "chairman")
+    db = app.extensions["tdkt"].db
+
+    def draft_and_issue() -> int:
+        decision = client.post("/api/v1/decisions", json=body(awardees=[body()["awardees"][2]]), headers=officer).get_json()
+        url = f"/api/v1/decisions/{decision['id']}"
+        issued = client.post(f"{url}/issue", json={}, headers=chairman | {"If-Match": client.get(url, headers=officer).headers["ETag"]})
+        assert issued.status_code == 200, issued.get_json()
+        return issued.get_json()["number"]
+
+    assert draft_and_issue() == 1
+    key = f"{ISSUER}:2026"
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    # an issuer died after reserving number 2, before its decision took it: the number stays free
+    db.decision_numbers.update_one({"_id": key}, {"$set": {"pending": {"decision_id": "dead", "number": 2, "at": long_ago}}})
+    assert draft_and_issue() == 2
+    # an issuer died after its decision took number 3, before confirming: 3 is not given again
+    third = draft_and_issue()
+    assert third == 3
+    db.decision_numbers.update_one({"_id": key}, {"$set": {"next": 3, "pending": {"decision_id": Decision.objects.get(number=3).id, "number": 3, "at": long_ago}}})
+    assert draft_and_issue() == 4
