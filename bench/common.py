@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,3 +68,23 @@ def record(rows: list[dict], group: str) -> None:
         ratio = "" if r["ratio"] is None else f"{r['ratio']:>6.2f}"
         print(f"{r['name']:<{width}}  {r['value']:>10.1f}  {baseline:>10}  {ratio:>6}  {r['unit']}")
     print(f"written to {RESULTS}")
+
+
+def serve(argv: list[str], env: dict, port: int, probe: str, timeout_s: float = 90) -> subprocess.Popen:
+    """Start a server process (gunicorn: 2 workers) and wait until `probe` answers 200 — patient
+    with a socket that accepts before its workers answer."""
+    import requests
+
+    process = subprocess.Popen(
+        argv, env=os.environ | env | {"PORT": str(port), "HOST": "127.0.0.1", "WEB_WORKERS": "2", "LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}{probe}", timeout=5).status_code == 200:
+                return process
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{argv} did not answer on port {port}")

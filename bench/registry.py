@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ from tdkt_registry.domain import acts
 from tdkt_registry.domain.acts import Act, ChangeSet, NewUnit, UnitChange
 from tdkt_registry.service_layer.admin_units import import_admin_units
 
-from bench.common import bench_servers, percentile, record, row
+from bench.common import bench_servers, percentile, record, row, serve
 
 AGENCY_KINDS = ("agency", "school", "mass_organisation", "enterprise", "public_service_unit", "party_organisation")
 
@@ -68,22 +67,6 @@ def generate_agencies(store: UnitStore, n: int) -> float:
 
 def kind_label(i: int) -> str:
     return ("Phòng Văn hóa", "Trường Tiểu học", "Hội Nông dân", "Công ty TNHH", "Trạm Y tế", "Chi bộ")[i % 6]
-
-
-def serve(argv: list[str], env: dict, port: int, probe: str) -> subprocess.Popen:
-    process = subprocess.Popen(
-        argv, env=os.environ | env | {"PORT": str(port), "HOST": "127.0.0.1", "WEB_WORKERS": "2", "LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}{probe}", timeout=2).status_code == 200:
-                return process
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{argv} did not answer on port {port}")
 
 
 def timings(session: requests.Session, url: str, n: int, headers: dict | None = None) -> list[float]:

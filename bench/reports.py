@@ -23,7 +23,6 @@ import csv
 import io
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,7 @@ from tdkt.store import connect_store
 from tdkt_localstack.ports import free_port
 from tdkt_reports.adapters.aggregation_inputs import progress_changed
 
-from bench.common import bench_servers, percentile, record, row
+from bench.common import bench_servers, percentile, record, row, serve
 from bench.registry import timings
 
 AREAS = [{"key": "kinh-te", "title": "Phát triển kinh tế"}, {"key": "van-hoa", "title": "Văn hóa – xã hội"}, {"key": "an-ninh", "title": "Quốc phòng, an ninh"}]
@@ -143,23 +142,6 @@ def plain_csv(rows: int, columns: int) -> float:
         writer.writerow([f"Xã Thử Nghiệm {r}", *(r * c * 0.5 for c in range(columns - 1))])
     out.getvalue().encode("utf-8-sig")
     return time.perf_counter() - started
-
-
-def serve(argv: list[str], env: dict, port: int, probe: str) -> subprocess.Popen:
-    """As bench.registry's, but patient with a socket that accepts before its workers answer."""
-    process = subprocess.Popen(
-        argv, env=os.environ | env | {"PORT": str(port), "HOST": "127.0.0.1", "WEB_WORKERS": "2", "LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}{probe}", timeout=5).status_code == 200:
-                return process
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"{argv} did not answer on port {port}")
 
 
 def once(session: requests.Session, url: str, headers: dict) -> tuple[float, requests.Response]:

@@ -23,21 +23,6 @@ def registry_client(registry_app):
     return registry_app.test_client()
 
 
-@pytest.fixture
-def as_role(make_token):
-    """`as_role("tdkt_officer")` or `as_role("unit_head", unit=unit_id)`: request headers."""
-
-    def headers(*roles: str, unit: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {make_token(*roles, unit=unit)}"}
-
-    return headers
-
-
-@pytest.fixture
-def officer(as_role):
-    return as_role("tdkt_officer")
-
-
 # The reports app. mongoengine's default connection is global: a test uses either this app or
 # the registry's, never both.
 

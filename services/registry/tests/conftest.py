@@ -30,21 +30,6 @@ def store(app) -> UnitStore:
     return UnitStore(app.extensions["tdkt"].db)
 
 
-@pytest.fixture
-def as_role(make_token):
-    """`as_role("tdkt_officer")` or `as_role("unit_head", unit=unit_id)`: request headers."""
-
-    def headers(*roles: str, unit: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {make_token(*roles, unit=unit)}"}
-
-    return headers
-
-
-@pytest.fixture
-def officer(as_role):
-    return as_role("tdkt_officer")
-
-
 @dataclass
 class SmallTree:
     """Tỉnh Lai Châu (12) → Huyện Tam Đường (106, until 2025-06-30) → three communes."""

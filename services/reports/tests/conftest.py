@@ -36,19 +36,6 @@ def db(app):
     return app.extensions["tdkt"].db
 
 
-@pytest.fixture
-def as_role(make_token):
-    def headers(*roles: str, unit: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {make_token(*roles, unit=unit)}"}
-
-    return headers
-
-
-@pytest.fixture
-def officer(as_role):
-    return as_role("tdkt_officer")
-
-
 @dataclass
 class Registry:
     """Publishes registry-shaped events straight into this service's handlers."""

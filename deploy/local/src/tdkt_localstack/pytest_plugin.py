@@ -141,6 +141,21 @@ def make_token(dev_keys) -> Callable[..., str]:
 
 
 @pytest.fixture
+def as_role(make_token) -> Callable[..., dict[str, str]]:
+    """`as_role("tdkt_officer")` or `as_role("unit_head", unit=unit_id)`: request headers."""
+
+    def headers(*roles: str, unit: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_token(*roles, unit=unit)}"}
+
+    return headers
+
+
+@pytest.fixture
+def officer(as_role) -> dict[str, str]:
+    return as_role("tdkt_officer")
+
+
+@pytest.fixture
 def service_env(servers: Servers, mongo_db: Database, dev_keys, monkeypatch) -> dict[str, str]:
     """The environment a service process needs, pointed at the test servers and this test's
     database; set in os.environ for in-process apps and returned for subprocesses."""

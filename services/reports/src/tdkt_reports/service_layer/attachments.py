@@ -79,7 +79,9 @@ def sniff(data: bytes) -> str | None:
             if "mimetype" in names and archive.getinfo("mimetype").file_size < 100:
                 odf = archive.read("mimetype").decode("ascii", "replace").strip()
                 return odf if odf in ODF and "content.xml" in names else None
-    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, RuntimeError):  # RuntimeError: encrypted
+    # zipfile raises NotImplementedError for a compression method it cannot read and RuntimeError
+    # for an encrypted member: either way the file is not evidence we can open.
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, RuntimeError):
         return None
     if "[Content_Types].xml" not in names:
         return None

@@ -14,7 +14,7 @@ from flask import current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from tdkt.web.auth import authorize, current_principal
-from tdkt.web.etags import require_if_match
+from tdkt.web.commands import command_route
 from tdkt.web.problems import PROBLEM_JSON, ProblemSchema
 
 from tdkt_awards.adapters.council_documents import Council, CouncilSession
@@ -138,20 +138,19 @@ class SessionById(MethodView):
 
 
 def _command(path: str, schema, roles: tuple[str, ...], action, summary: str):
-    @sessions.route(f"/<session_id>/{path}", endpoint=f"council_session_{path.replace('-', '_')}")
-    class Command(MethodView):
-        @authorize(sessions, *roles)
-        @sessions.etag
-        @sessions.arguments(schema)
-        @sessions.response(200, SessionSchema)
-        @_conflicts(sessions)
-        def post(self, body, session_id):
-            doc = action(session_id, body, lambda d: require_if_match(sessions, _etag(d)))
-            sessions.set_etag(_etag(doc))
-            return _session_view(doc)
-
-    Command.post.__doc__ = summary
-    return Command
+    return command_route(
+        sessions,
+        f"/<session_id>/{path}",
+        endpoint=f"council_session_{path.replace('-', '_')}",
+        schema=schema,
+        roles=roles,
+        response=SessionSchema,
+        view=_session_view,
+        etag=_etag,
+        action=action,
+        summary=summary,
+        conflict="Not allowed in the current state (no quorum, already voted, session not open…)",
+    )
 
 
 _command(

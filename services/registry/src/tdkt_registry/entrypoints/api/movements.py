@@ -13,7 +13,7 @@ from tdkt.errors import NotFound
 from tdkt.store import contains
 from tdkt.text import fold
 from tdkt.web.auth import authorize, current_principal
-from tdkt.web.etags import require_if_match
+from tdkt.web.commands import command_route
 from tdkt.web.pagination import page_of, paginate
 from tdkt.web.problems import PROBLEM_JSON, ProblemSchema
 
@@ -102,20 +102,19 @@ class MovementById(MethodView):
 
 
 def _transition(path: str, schema, action, summary: str):
-    @blp.route(f"/<movement_id>/{path}", endpoint=f"movement_{path}")
-    class Transition(MethodView):
-        @authorize(blp, *WRITERS)
-        @blp.etag
-        @blp.arguments(schema)
-        @blp.response(200, MovementSchema)
-        @_conflicts
-        def post(self, body, movement_id):
-            doc = action(movement_id, body, lambda d: require_if_match(blp, _etag(d)))
-            blp.set_etag(_etag(doc))
-            return movement_view(doc)
-
-    Transition.post.__doc__ = summary
-    return Transition
+    return command_route(
+        blp,
+        f"/<movement_id>/{path}",
+        endpoint=f"movement_{path}",
+        schema=schema,
+        roles=WRITERS,
+        response=MovementSchema,
+        view=movement_view,
+        etag=_etag,
+        action=action,
+        summary=summary,
+        conflict="Not allowed in the movement's state",
+    )
 
 
 _transition(

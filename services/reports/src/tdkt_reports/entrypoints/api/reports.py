@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from tdkt.web.auth import authorize, current_principal
-from tdkt.web.etags import require_if_match
+from tdkt.web.commands import command_route
 from tdkt.web.pagination import page_of, paginate
 from tdkt.web.problems import PROBLEM_JSON, ProblemSchema
 
@@ -94,20 +94,19 @@ class Draft(MethodView):
 
 
 def _command(path: str, schema, roles: tuple[str, ...], action, summary: str):
-    @blp.route(f"/<report_id>/{path}", endpoint=f"report_{path}")
-    class Command(MethodView):
-        @authorize(blp, *roles)
-        @blp.etag
-        @blp.arguments(schema)
-        @blp.response(200, ReportSchema)
-        @_conflicts
-        def post(self, body, report_id):
-            doc = action(report_id, body, lambda d: require_if_match(blp, _etag(d)))
-            blp.set_etag(_etag(doc))
-            return _view(doc)
-
-    Command.post.__doc__ = summary
-    return Command
+    return command_route(
+        blp,
+        f"/<report_id>/{path}",
+        endpoint=f"report_{path}",
+        schema=schema,
+        roles=roles,
+        response=ReportSchema,
+        view=_view,
+        etag=_etag,
+        action=action,
+        summary=summary,
+        conflict="Not allowed in the report's state (accepted, submitted, not yet open…)",
+    )
 
 
 _command(
