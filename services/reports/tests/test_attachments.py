@@ -12,8 +12,8 @@ import zlib
 from urllib.parse import quote
 
 import pytest
+from tdkt.attachments.store import AttachmentStore, _probe
 from tdkt.errors import Conflict, NotFound
-from tdkt_reports.adapters.attachment_store import AttachmentStore, _probe
 from tdkt_reports.adapters.documents import Report
 from tdkt_reports.service_layer import attachments as use_cases
 from tdkt_reports.service_layer.periods import report_id

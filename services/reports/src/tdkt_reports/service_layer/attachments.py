@@ -1,8 +1,7 @@
 """Evidence attached to a progress report (minh chứng): add, remove, download.
 
-The type of a file is read from its bytes, never from what the client says: the sniffed type
-must be one we accept, and a name or declared content type that says otherwise is refused (an
-HTML page called `.pdf` is not a PDF). The bytes go to the attachment store first, then the
+What is accepted is decided once for every service (`tdkt.attachments.uploads`: the type is read
+from the bytes, never from what the client says). The bytes go to the attachment store first, then the
 metadata into `Report.attachments` in one versioned write; if that write fails the bytes are
 deleted. Submitting freezes the ids into the version, so bytes a version refers to are never
 deleted and stay downloadable after the draft lets go of them.
@@ -10,116 +9,24 @@ deleted and stay downloadable after the draft lets go of them.
 
 from __future__ import annotations
 
-import io
-import re
-import unicodedata
-import zipfile
 from collections.abc import Callable
 from datetime import date
-from typing import Any, BinaryIO, Protocol
+from typing import Any
 
 from pymongo.errors import PyMongoError
+from tdkt.attachments.store import AttachmentStore
+from tdkt.attachments.uploads import ACCEPTED, MAX_BYTES, Upload, clean_filename, read_upload, sniff  # noqa: F401 (re-exported for the API and tests)
 from tdkt.auth import Principal
 from tdkt.clock import local_today
-from tdkt.errors import Conflict, DomainError, Invalid, NotFound
+from tdkt.errors import Conflict, Invalid, NotFound
 from tdkt.logs import get_logger
 
-from tdkt_reports.adapters.attachment_store import AttachmentStore
 from tdkt_reports.adapters.documents import Report
 from tdkt_reports.domain import reports as rules
 from tdkt_reports.service_layer.reports import _now, _own, _save, criteria_of, find
 
-MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 20
-ZIP_MIME = ("application/zip", "application/x-zip-compressed")
-# sniffed type → (extensions a name may carry, content types a client may declare for it)
-TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "application/pdf": ((".pdf",), ("application/x-pdf",)),
-    "image/png": ((".png",), ("image/x-png",)),
-    "image/jpeg": ((".jpg", ".jpeg", ".jpe", ".jfif"), ("image/jpg", "image/pjpeg")),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ((".docx",), ZIP_MIME),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ((".xlsx",), ZIP_MIME),
-    "application/vnd.oasis.opendocument.text": ((".odt",), ZIP_MIME),
-    "application/vnd.oasis.opendocument.spreadsheet": ((".ods",), ZIP_MIME),
-}
-ODF = ("application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet")
-ACCEPTED = "PDF, PNG, JPEG, DOCX, XLSX, ODT, ODS"
-GENERIC = ("", "application/octet-stream", "binary/octet-stream")  # what clients send when they do not know
-EXTENSION = re.compile(r"\.[a-z][a-z0-9]{1,4}$")  # ".pdf", ".html"; not the ".2 final" of "Báo cáo v1.2 final"
-UNSAFE = re.compile(r'[<>:"|?*]')  # not allowed in Windows names
 log = get_logger(__name__)
-
-
-class TooLarge(DomainError):
-    status = 413
-    slug = "payload-too-large"
-
-
-class Upload(Protocol):
-    filename: str | None
-    mimetype: str | None
-    stream: BinaryIO
-
-
-def sniff(data: bytes) -> str | None:
-    """The content type of these bytes if it is one we accept, else None."""
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if not data.startswith(b"PK\x03\x04"):
-        return None
-    try:  # an Office/OpenDocument file is a zip: tell them apart by their members (names only: no zip bomb is inflated)
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            if any(n.endswith("vbaProject.bin") or n.startswith(("Basic/", "Scripts/")) for n in names):
-                return None  # macros: not evidence, and a classic way in
-            if "mimetype" in names and archive.getinfo("mimetype").file_size < 100:
-                odf = archive.read("mimetype").decode("ascii", "replace").strip()
-                return odf if odf in ODF and "content.xml" in names else None
-    # zipfile raises NotImplementedError for a compression method it cannot read and RuntimeError
-    # for an encrypted member: either way the file is not evidence we can open.
-    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError, RuntimeError):
-        return None
-    if "[Content_Types].xml" not in names:
-        return None
-    if "word/document.xml" in names:
-        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    if "xl/workbook.xml" in names:
-        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return None
-
-
-def clean_filename(raw: str | None) -> str:
-    """The last path segment, NFC, without control or format characters (e.g. the right-to-left
-    override that makes `gpj.exe` read as `exe.jpg`) nor characters Windows refuses; Vietnamese kept."""
-    name = unicodedata.normalize("NFC", re.split(r"[\\/]", raw or "")[-1])
-    name = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in name)
-    name = re.sub(r"\s+", " ", UNSAFE.sub("_", name)).strip(" .")  # no ".." nor hidden ".name"
-    if len(name) > 150:  # shorten the stem, keep the extension
-        found = EXTENSION.search(name.lower())
-        ext = found.group() if found else ""
-        name = name[: 150 - len(ext)].rstrip(" .") + name[len(name) - len(ext) :]
-    return name
-
-
-def _check_type(data: bytes, filename: str, declared: str | None) -> tuple[str, str]:
-    """(content type, file name with the right extension), or 422 naming `file`."""
-    sniffed = sniff(data)
-    if sniffed is None:
-        raise Invalid("file", f"Chỉ nhận tệp {ACCEPTED} / only {ACCEPTED} files are accepted (judged by the content, not the name)", location="files")
-    extensions, aliases = TYPES[sniffed]
-    found = EXTENSION.search(filename.lower())
-    if found and found.group() not in extensions:
-        raise Invalid(
-            "file", f"Tên tệp ({found.group()}) không khớp nội dung ({extensions[0]}) / the name says {found.group()} but the content is {extensions[0]}", location="files"
-        )
-    declared = (declared or "").lower()
-    if declared not in (sniffed, *aliases, *GENERIC):
-        raise Invalid("file", f"Loại tệp khai báo ({declared}) không khớp nội dung ({sniffed}) / declared {declared}, but the content is {sniffed}", location="files")
-    return sniffed, filename if found else f"{filename or 'minh-chung'}{extensions[0]}"
 
 
 def _editable_own(report_id: str, principal: Principal, check_version: Callable[[Report], None], today: date | None) -> Report:
@@ -139,12 +46,7 @@ def add(
         raise Invalid("criterion", f"Phong trào không có tiêu chí {criterion!r} / the movement has no criterion {criterion!r}", location="form")
     if len(doc.attachments) >= MAX_FILES:
         raise Conflict(f"Mỗi báo cáo tối đa {MAX_FILES} tệp / a report holds at most {MAX_FILES} files: remove one first")
-    data = file.stream.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise TooLarge(f"Mỗi tệp tối đa {MAX_BYTES // 2**20} MB / a file may be at most {MAX_BYTES // 2**20} MB")
-    if not data:
-        raise Invalid("file", "Tệp rỗng / the file is empty", location="files")
-    content_type, filename = _check_type(data, clean_filename(file.filename), file.mimetype)
+    data, content_type, filename = read_upload(file)
     meta = {"report_id": doc.id, "criterion": criterion, "filename": filename, "content_type": content_type}
     attachment_id = store.put(data, **meta, uploaded_by=principal.subject)
     try:

@@ -9,12 +9,8 @@ construction (deterministic report ids).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
-from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
 from tdkt.events.consumer import HandlerContext, Subscription
+from tdkt.events.copies import Replayed, Stale, apply_copy, mark_applied
 from tdkt.events.envelope import Event
 from tdkt.logs import get_logger
 
@@ -22,57 +18,17 @@ from tdkt_reports.adapters.events import MOVEMENT_TYPES, REGISTRATION_TYPES, UNI
 from tdkt_reports.service_layer import periods
 
 log = get_logger(__name__)
-META = "projection_meta"
 UNIT_FIELDS = ("code", "name", "kind", "parent_id", "valid_from", "valid_to", "end_reason", "successor_ids", "predecessor_ids")
 MOVEMENT_FIELDS = ("state", "title", "organiser_id", "period_start", "period_end", "content_areas", "criteria", "due_dates", "participant_ids")
-
-
-def _apply(db: Database, collection: str, key: str, sequence: int, fields: dict[str, Any]) -> dict[str, Any] | None:
-    """Upsert the copy if this event is newer than the one applied last; return the copy as it
-    was before (None when new). An older event raises _Stale. The *same* event again (a consumer
-    killed after this write, before its batch was marked done) returns the copy unchanged, so
-    the handler still finishes its idempotent follow-up work (opening periods, inheritance)."""
-    previous = db[collection].find_one({"_id": key})
-    if previous is not None and previous.get("seq", 0) > sequence:
-        raise _Stale
-    if previous is not None and previous.get("seq", 0) == sequence:
-        return _Replayed(previous)
-    try:
-        if previous is None:
-            db[collection].insert_one({"_id": key, "seq": sequence, **fields})
-        else:
-            updated = db[collection].update_one({"_id": key, "seq": previous.get("seq", 0)}, {"$set": {"seq": sequence, **fields}})
-            if updated.matched_count == 0:
-                raise _Stale  # another copy of this consumer applied something newer meanwhile
-    except DuplicateKeyError:
-        raise _Stale from None
-    return previous
-
-
-class _Stale(Exception):
-    pass
-
-
-class _Replayed(dict):
-    """The copy as this very event left it: `previous` is unknown, the follow-up must still run."""
-
-
-def _touch(db: Database, name: str, event: Event) -> None:
-    """How far each projection has got: the status endpoint and /readyz read this."""
-    db[META].update_one(
-        {"_id": name},
-        {"$set": {"last_event_time": event.time.isoformat(), "last_event_id": event.id, "updated_at": datetime.now(UTC).isoformat()}, "$inc": {"events": 1}},
-        upsert=True,
-    )
 
 
 def on_unit(event: Event, ctx: HandlerContext) -> None:
     unit = ctx.data["unit"]
     try:
-        _apply(ctx.db, "unit_views", event.subject, event.sequence or 0, {k: unit.get(k) for k in UNIT_FIELDS})
-    except _Stale:
+        apply_copy(ctx.db, "unit_views", event.subject, event.sequence or 0, {k: unit.get(k) for k in UNIT_FIELDS})
+    except Stale:
         return
-    _touch(ctx.db, "units", event)
+    mark_applied(ctx.db, "units", event)
     if event.type.endswith(".unit.merged.v1") and unit.get("end_reason") == "merged":
         for successor in unit.get("successor_ids") or ():
             passed = periods.inherit(ctx.db, event.subject, successor)
@@ -82,12 +38,12 @@ def on_unit(event: Event, ctx: HandlerContext) -> None:
 def on_movement(event: Event, ctx: HandlerContext) -> None:
     movement = ctx.data["movement"]
     try:
-        previous = _apply(ctx.db, "movement_views", event.subject, event.sequence or 0, {k: movement.get(k) for k in MOVEMENT_FIELDS})
-    except _Stale:
+        previous = apply_copy(ctx.db, "movement_views", event.subject, event.sequence or 0, {k: movement.get(k) for k in MOVEMENT_FIELDS})
+    except Stale:
         return
-    _touch(ctx.db, "movements", event)
+    mark_applied(ctx.db, "movements", event)
     current = {**movement, "id": event.subject}
-    if isinstance(previous, _Replayed):
+    if isinstance(previous, Replayed):
         previous = None  # what the schedule was before is lost; generating the periods again is enough
     if movement.get("state") == "launched":
         created = periods.generate(ctx.db, current, {**previous, "id": event.subject} if previous and previous.get("state") == "launched" else None)
@@ -99,16 +55,16 @@ def on_movement(event: Event, ctx: HandlerContext) -> None:
 def on_registration(event: Event, ctx: HandlerContext) -> None:
     registration = ctx.data["registration"]
     try:
-        _apply(
+        apply_copy(
             ctx.db,
             "registration_views",
             registration["id"],
             event.sequence or 0,
             {"movement_id": registration["movement_id"], "unit_id": registration["unit_id"], "targets": registration.get("targets") or {}},
         )
-    except _Stale:
+    except Stale:
         return
-    _touch(ctx.db, "registrations", event)
+    mark_applied(ctx.db, "registrations", event)
 
 
 def subscriptions() -> list[Subscription]:

@@ -7,39 +7,22 @@ content and `nosniff`, so a browser never renders an uploaded file as a page of 
 
 from __future__ import annotations
 
-import base64
-import re
-import unicodedata
 from copy import deepcopy
-from urllib.parse import quote
 
 import marshmallow as ma
-from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest.fields import Upload
-from tdkt.text import fold
+from tdkt.attachments.web import BINARY, allow_file_uploads, attachment_store, file_response
 from tdkt.web.auth import authorize, current_principal
 from tdkt.web.etags import require_if_match
-from tdkt.web.problems import PROBLEM_JSON, ProblemSchema, problem
+from tdkt.web.problems import PROBLEM_JSON, ProblemSchema
 
-from tdkt_reports.adapters.attachment_store import AttachmentStore
 from tdkt_reports.entrypoints.api.report_schemas import ReportSchema
 from tdkt_reports.entrypoints.api.reports import _conflicts, _etag, _view, blp
 from tdkt_reports.service_layer import attachments as use_cases
 from tdkt_reports.service_layer.reports import WRITERS
 
 ENDPOINT = "report_attachments"
-BODY_LIMIT = use_cases.MAX_BYTES + 64 * 1024  # the file plus the form's framing
-BINARY = {"type": "string", "format": "binary"}
-TOO_LARGE = f"Mỗi tệp tối đa {use_cases.MAX_BYTES // 2**20} MB / a file may be at most {use_cases.MAX_BYTES // 2**20} MB"
-
-
-def attachment_store() -> AttachmentStore:
-    """One store per app, so the backend is probed once per process."""
-    ext = current_app.extensions["tdkt"]
-    if "attachment_store" not in ext.components:
-        ext.components["attachment_store"] = AttachmentStore(ext.db)
-    return ext.components["attachment_store"]
 
 
 class FileSchema(ma.Schema):
@@ -64,22 +47,7 @@ def _one_multipart_body(view):
     return view
 
 
-@blp.before_request
-def _room_for_the_file():
-    """The service caps bodies at 1 MB (MAX_CONTENT_LENGTH); only the upload may take a 10 MB
-    file. Raised before anything reads the body, since that is when the limit applies."""
-    if request.endpoint != f"{blp.name}.{ENDPOINT}" or request.method != "POST":
-        return None
-    if (request.content_length or 0) > BODY_LIMIT:
-        return problem(413, TOO_LARGE)
-    request.max_content_length = BODY_LIMIT
-    return None
-
-
-def _disposition(filename: str) -> str:
-    """RFC 6266: `filename*` for the Vietnamese name, `filename` folded to ASCII for old clients."""
-    plain = re.sub(r"[^A-Za-z0-9._ -]", "_", unicodedata.normalize("NFKD", fold(filename)).encode("ascii", "ignore").decode())
-    return f"attachment; filename=\"{plain or 'minh-chung'}\"; filename*=UTF-8''{quote(filename, safe='')}"
+allow_file_uploads(blp, ENDPOINT)
 
 
 @blp.route("/<report_id>/attachments", endpoint=ENDPOINT)
@@ -106,12 +74,7 @@ class AttachmentById(MethodView):
     def get(self, report_id, attachment_id):
         """Tải minh chứng / download an attachment (also one a past version refers to)"""
         info, data = use_cases.download(report_id, attachment_id, current_principal(), store=attachment_store())
-        response = Response(data, mimetype=info["content_type"])
-        response.headers["Content-Disposition"] = _disposition(info["filename"])
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "private, no-store"  # evidence may be personal: no shared or disk caches
-        response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(info['sha256'])).decode()}:"  # RFC 9530
-        return response
+        return file_response(info, data)
 
     @authorize(blp, *WRITERS)
     @blp.etag

@@ -26,6 +26,7 @@ import gridfs
 from bson import Binary
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
+
 from tdkt.errors import NotFound
 from tdkt.logs import get_logger
 
