@@ -49,6 +49,9 @@ PUBLISHED: dict[str, list[EventType]] = {
         awards_events.CATALOGUE_ACTIVATED,
         awards_events.DECISION_ISSUED,
         awards_events.AWARD_REVOKED,
+        *awards_events.NOMINATION_EVENTS.values(),
+        awards_events.DISCLOSURE_OPENED,
+        awards_events.PROVINCE_PROPOSAL_SENT,
         council_events.SESSION_OPENED,
         council_events.SESSION_CLOSED,
         council_events.BALLOT_TALLIED,
@@ -130,6 +133,8 @@ def aggregate_id(address: str, payload: dict) -> str | None:
         return payload["session_id"]
     if address == awards_events.DECISIONS_TOPIC and "decision_id" in payload:  # a revocation names its decision
         return payload["decision_id"]
+    if address == awards_events.NOMINATIONS_TOPIC:  # nominations and the disclosures of them share a topic
+        return (payload.get("nomination") or payload.get("disclosure") or payload.get("proposal") or {}).get("id")
     return (payload.get(ROOT.get(address, "")) or {}).get("id")
 
 

@@ -99,3 +99,89 @@ def test_every_event_the_awards_service_writes_validates(service_env, dev_keys):
         "vn.tdkt.awards.decision.issued.v1": 1,
         "vn.tdkt.awards.award.revoked.v1": 1,
     }
+
+
+def test_every_nomination_event_validates(service_env, as_role):
+    """A nomination submitted, returned, resubmitted, appraised, approved by a tally, disclosed,
+    decided and revoked, and another rejected: every event in its wire form against the contract."""
+    from io import BytesIO
+
+    from tdkt.events.consumer import HandlerContext
+    from tdkt.events.envelope import Event, EventType
+    from tdkt_awards.service_layer import own_events, projections
+
+    app = create_app(SERVICE)
+    client = app.test_client()
+    officer, head = as_role("tdkt_officer"), as_role("unit_head", unit="u-commune")
+    pdf = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+
+    def feed(handler, type_: str, topic: str, subject: str, data: dict) -> None:
+        handler(Event.new(EventType(type_, topic), source="/test", subject=subject, data=data, sequence=1), HandlerContext(db=app.extensions["tdkt"].db, data=data, attempt=1))
+
+    def command(nid: str, verb: str, body: dict, headers: dict) -> dict:
+        url = f"/api/v1/nominations/{nid}"
+        response = client.post(f"{url}/{verb}", json=body, headers=headers | {"If-Match": client.get(url, headers=officer if verb != "submit" else headers).headers["ETag"]})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def nominated(person_key: str, title: str = "LDTT") -> str:
+        body = {
+            "kind": "annual",
+            "year": 2026,
+            "title_code": title,
+            "subject": "individual",
+            "nominee": {"name": "Lò Thị Mai", "unit_id": "u-commune", "performance": "good", "person_key": person_key, "direct_worker": True},
+            "achievement": "Hoàn thành tốt nhiệm vụ",
+        }
+        created = client.post("/api/v1/nominations", json=body, headers=head)
+        assert created.status_code == 201, created.get_json()
+        nid, etag = created.get_json()["id"], created.headers["ETag"]
+        for doc_type in ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"):
+            uploaded = client.post(
+                f"/api/v1/nominations/{nid}/attachments",
+                data={"type": doc_type, "file": (BytesIO(pdf), "a.pdf", "application/pdf")},
+                headers=head | {"If-Match": etag},
+                content_type="multipart/form-data",
+            )
+            assert uploaded.status_code == 201, uploaded.get_json()
+            etag = uploaded.headers["ETag"]
+        command(nid, "submit", {}, head)
+        return nid
+
+    try:
+        with app.app_context():
+            catalogue.seed_default("test")
+            feed(projections.on_unit, "vn.tdkt.registry.unit.established.v1", "registry.units.v1", "u-commune", {"unit": {"name": "Xã Bình Lư", "kind": "commune"}})
+            kept, dropped, upward = nominated("p1"), nominated("p2"), nominated("p3", "BANG_KHEN_TINH_CN")
+            command(kept, "return", {"reasons": ["Thiếu chữ ký"]}, officer)
+            command(kept, "submit", {}, head)
+            for nid in (kept, dropped, upward):
+                command(nid, "appraise", {"outcome": "eligible"}, officer)
+            tally = {"item_id": "a", "yes": 5, "no": 0, "abstain": 0, "ballots": 5, "total_members": 5, "threshold": 0.8, "rank": None}
+            own_events.nominations.apply_tally("s1", tally | {"nomination_id": kept, "outcome": "passed"})
+            own_events.nominations.apply_tally("s1", tally | {"nomination_id": dropped, "outcome": "not_passed", "item_id": "b"})
+            own_events.nominations.apply_tally("s1", tally | {"nomination_id": upward, "outcome": "passed", "item_id": "c"})
+            proposed = client.post("/api/v1/province-proposals", json={"nomination_ids": [upward]}, headers=officer)  # the province confers it
+            assert proposed.status_code == 201, proposed.get_json()
+            disclosed = client.post("/api/v1/disclosures", json={"title": "Công khai", "nomination_ids": [kept]}, headers=officer)
+            assert disclosed.status_code == 201, disclosed.get_json()
+            awardee = {"awardee_id": "x1", "nomination_id": kept, "amount": 760000}
+            own_events.nominations.apply_decision({"id": "d1", "reference": "1/QĐ-UBND", "decision_date": "2026-12-10", "awardees": [awardee]})
+            own_events.nominations.apply_revocation({"revocation": {"id": "r1", "reason": "Sai sót"}, "awardees": [awardee]})
+        problems, seen = outbox_problems(app.extensions["tdkt"].db, ["nominations", "disclosures", "province_proposals"])
+    finally:
+        mongoengine.disconnect()
+    assert not problems, "\n".join(problems)
+    prefix = "vn.tdkt.awards."
+    assert {k.removeprefix(prefix): v for k, v in seen.items()} == {
+        "nomination.submitted.v1": 4,
+        "nomination.returned.v1": 1,
+        "nomination.appraised.v1": 3,
+        "nomination.approved.v1": 2,
+        "nomination.proposed.v1": 1,
+        "province_proposal.sent.v1": 1,
+        "nomination.rejected.v1": 1,
+        "nomination.decided.v1": 1,
+        "nomination.revoked.v1": 1,
+        "disclosure.opened.v1": 1,
+    }

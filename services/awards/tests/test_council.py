@@ -124,7 +124,7 @@ def council(client, auth, officer):
 
 
 def item(item_id: str, **extra) -> dict:
-    return {"item_id": item_id, "candidate": f"Ứng viên {item_id}", "title_code": "cstdcs", "nomination_id": f"nom-{item_id}"} | extra
+    return {"item_id": item_id, "candidate": f"Ứng viên {item_id}", "title_code": "cstdcs"} | extra
 
 
 def by_item(result: dict) -> dict:

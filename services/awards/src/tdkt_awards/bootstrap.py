@@ -9,15 +9,24 @@ from tdkt.service import ServiceDefinition
 
 
 def _blueprints():
-    from tdkt_awards.entrypoints.api import catalogue, council, decisions
+    from tdkt_awards.entrypoints.api import catalogue, council, decisions, disclosures, ledger, nominations, province
 
-    return [catalogue.blp, *council.blueprints, decisions.blp]
+    return [catalogue.blp, *nominations.blueprints, *council.blueprints, *disclosures.blueprints, decisions.blp, ledger.blp, *province.blueprints]
 
 
 def _cli():
     from tdkt_awards.entrypoints.cli import awards
 
     return awards
+
+
+def _subscriptions():
+    from tdkt.events.consumer import combine
+
+    from tdkt_awards.service_layer import ledger, own_events, projections
+
+    # own_events and the ledger both handle DecisionIssued and AwardRevoked: one handler per type
+    return combine(projections.subscriptions() + own_events.subscriptions() + ledger.subscriptions())
 
 
 SERVICE = ServiceDefinition(
@@ -31,8 +40,9 @@ SERVICE = ServiceDefinition(
         TopicSpec("awards.councils.v1"),
         TopicSpec("awards.decisions.v1"),
     ),
-    outbox_collections=("catalogue_versions", "council_sessions", "decisions"),
+    outbox_collections=("catalogue_versions", "nominations", "nomination_holds", "council_sessions", "disclosures", "decisions", "province_proposals"),
     blueprints=_blueprints,
+    subscriptions=_subscriptions,
     cli=_cli,
     setup_commands=(("seed-catalogue",),),
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import re
 import unicodedata
+from copy import deepcopy
 from typing import Any
 from urllib.parse import quote
 
@@ -58,3 +59,16 @@ def file_response(info: dict[str, Any], data: bytes) -> Response:
     response.headers["Cache-Control"] = "private, no-store"  # evidence may be personal: no shared or disk caches
     response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(info['sha256'])).decode()}:"  # RFC 9530
     return response
+
+
+def one_multipart_body(schema):
+    """Document a view's `files` and `form` arguments as the one multipart/form-data body they are
+    (flask-smorest would list them as two), described by `schema` (both parts' fields)."""
+
+    def decorator(view):
+        view._apidoc = deepcopy(view._apidoc)
+        parameters = view._apidoc["arguments"]["parameters"]
+        parameters[:] = [{**p, "schema": schema} for p in parameters if p["in"] == "files"]
+        return view
+
+    return decorator

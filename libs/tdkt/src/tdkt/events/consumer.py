@@ -70,6 +70,31 @@ class Subscription:
     schema: type[Schema] | None = None
 
 
+def combine(subscriptions: list[Subscription]) -> list[Subscription]:
+    """One subscription per event type, as a consumer group needs: where several features of a
+    service react to the same event (nominations moving on and the ledger booking an issued
+    decision), their handlers run one after the other, in the order given. Handlers are idempotent
+    anyway (at-least-once delivery), which is what makes this safe: a failure of a later handler
+    retries the event, and runs the earlier ones again."""
+    by_type: dict[str, list[Subscription]] = {}
+    for sub in subscriptions:
+        by_type.setdefault(sub.event_type, []).append(sub)
+    combined = []
+    for event_type, subs in by_type.items():
+        if len({(s.topic, s.schema) for s in subs}) > 1:
+            raise ValueError(f"{event_type}: handlers combined for one event type need the same topic and schema")
+        combined.append(subs[0] if len(subs) == 1 else Subscription(event_type, subs[0].topic, _in_turn([s.handler for s in subs]), subs[0].schema))
+    return combined
+
+
+def _in_turn(handlers: list[Handler]) -> Handler:
+    def handle(event: Event, ctx: HandlerContext) -> None:
+        for handler in handlers:
+            handler(event, ctx)
+
+    return handle
+
+
 @dataclass
 class _Item:
     record: Any

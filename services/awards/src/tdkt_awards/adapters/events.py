@@ -8,3 +8,17 @@ CATALOGUE_ACTIVATED = EventType("vn.tdkt.awards.catalogue.activated.v1", CATALOG
 DECISIONS_TOPIC = "awards.decisions.v1"
 DECISION_ISSUED = EventType("vn.tdkt.awards.decision.issued.v1", DECISIONS_TOPIC)
 AWARD_REVOKED = EventType("vn.tdkt.awards.award.revoked.v1", DECISIONS_TOPIC)
+
+NOMINATIONS_TOPIC = "awards.nominations.v1"
+NOMINATION_EVENTS = {
+    name: EventType(f"vn.tdkt.awards.nomination.{name}.v1", NOMINATIONS_TOPIC)
+    for name in ("submitted", "returned", "appraised", "approved", "rejected", "proposed", "decided", "revoked")
+}
+DISCLOSURE_OPENED = EventType("vn.tdkt.awards.disclosure.opened.v1", NOMINATIONS_TOPIC)
+# nominations for forms the province confers, sent as one proposal (keyed by proposal id)
+PROVINCE_PROPOSAL_SENT = EventType("vn.tdkt.awards.province_proposal.sent.v1", NOMINATIONS_TOPIC)
+
+# what this service consumes (tolerant reader: only the fields used, see service_layer/projections.py)
+UNIT_TYPES = [f"vn.tdkt.registry.unit.{n}.v1" for n in ("established", "updated", "renamed", "moved", "merged", "split", "dissolved")]
+MOVEMENT_TYPES = [f"vn.tdkt.registry.movement.{n}.v1" for n in ("launched", "amended", "closed", "cancelled")]
+PROGRESS_UPDATED_TYPE, PROGRESS_TOPIC = "vn.tdkt.reports.movement_progress.updated.v1", "reports.progress.v1"

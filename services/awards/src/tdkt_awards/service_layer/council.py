@@ -68,6 +68,7 @@ from tdkt.events.outbox import ConcurrentUpdate, save_aggregate
 from tdkt_awards.adapters.council_documents import BallotBox, Council, CouncilSession, Participation
 from tdkt_awards.adapters.council_events import BALLOT_TALLIED, SESSION_CLOSED, SESSION_OPENED
 from tdkt_awards.domain import council as rules
+from tdkt_awards.service_layer import nominations
 
 OFFICERS = ("tdkt_officer", "admin")
 VOTERS = ("council_member", "council_chair")
@@ -143,6 +144,7 @@ def _require_state(doc: CouncilSession, *states: str) -> None:
 def create_session(data: dict[str, Any]) -> CouncilSession:
     council = find_council(data["council_id"])
     agenda = [{"threshold": rules.DEFAULT_THRESHOLD, "quota_group": None, "nomination_id": None, "title_code": None} | item for item in data["agenda"]]
+    nominations.check_agenda_items(agenda)  # only dossiers appraised eligible; the item takes the nomination's title
     rules.check_agenda(agenda, data.get("quota_groups") or [])
     doc = CouncilSession(
         id=uuid.uuid4().hex,
@@ -154,7 +156,9 @@ def create_session(data: dict[str, Any]) -> CouncilSession:
         quota_groups=data.get("quota_groups") or [],
         state="scheduled",
     )
-    return _save(doc)
+    _save(doc)
+    nominations.put_on_agenda(doc.id, doc.agenda)  # after the session is stored; the tally moves them on even if this was cut short
+    return doc
 
 
 def record_attendance(session_id: str, present: list[str], principal: Principal, check_version: Callable) -> CouncilSession:

@@ -4,7 +4,8 @@ area, totals, signature block; Times New Roman, A4 landscape), and a CSV for oth
 
 Text a user typed (unit, movement, criterion and cluster names) may start with `=`, `+`, `-` or
 `@`, which a spreadsheet would run as a formula (`=HYPERLINK(…)` sends a click elsewhere): every
-such text gets a leading `'` in both files. Dates are dd/mm/yyyy.
+such text gets a leading `'` in both files (`tdkt.exports.safe`, shared with the other services'
+exports). Dates are dd/mm/yyyy.
 
 The workbook is written in openpyxl's write-only mode (rows streamed, about half the time of the
 normal mode for 3,000 rows); styles are named once per workbook and referred to by name.
@@ -23,20 +24,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from tdkt.exports import dmy, safe
 from tdkt.text import fold
 
 FONT = "Times New Roman"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # the last two as OWASP advises for CSV
-
-
-def safe(value: Any) -> Any:
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-
-
-def dmy(iso: str | date | None) -> str:
-    if not iso:
-        return ""
-    return (iso if isinstance(iso, date) else date.fromisoformat(iso)).strftime("%d/%m/%Y")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ class AwardeeSchema(ma.Schema):
     person_key = ma.fields.String(allow_none=True, validate=v.Length(max=100), metadata={"description": "identifies the same person across lines (default: name + unit)"})
     gender = ma.fields.String(allow_none=True, validate=v.OneOf(["female", "male", "other"]))
     direct_worker = ma.fields.Boolean(load_default=False, metadata={"description": "người lao động trực tiếp"})
-    nomination_id = ma.fields.String(allow_none=True, validate=v.Length(max=64))
 
 
 class SignerSchema(ma.Schema):
@@ -42,11 +41,19 @@ class DecisionInputSchema(ma.Schema):
     )
     legal_bases = ma.fields.List(ma.fields.String(validate=TEXT), required=True, validate=v.Length(min=1, max=20))
     proposed_by = ma.fields.String(required=True, validate=TEXT)
-    movement_id = ma.fields.String(allow_none=True, load_default=None, validate=v.Length(max=100), metadata={"description": "the movement the awards close, if any (the bonus ledger totals per movement)"})
+    movement_id = ma.fields.String(
+        allow_none=True, load_default=None, validate=v.Length(max=100), metadata={"description": "the movement the awards close, if any (the bonus ledger totals per movement)"}
+    )
     funding_source = ma.fields.String(required=True, validate=TEXT)
     recipients = ma.fields.List(ma.fields.String(validate=TEXT), required=True, validate=v.Length(min=1, max=50))
     signer = ma.fields.Nested(SignerSchema, required=True)
-    awardees = ma.fields.List(ma.fields.Nested(AwardeeSchema), required=True, validate=v.Length(min=1, max=5000))
+    awardees = ma.fields.List(ma.fields.Nested(AwardeeSchema), load_default=list, validate=v.Length(max=5000), metadata={"description": "awardees named directly"})
+    nomination_ids = ma.fields.List(
+        ma.fields.String(validate=v.Length(min=1, max=64)),
+        load_default=list,
+        validate=v.Length(max=5000),
+        metadata={"description": "nominations approved by the council and past their disclosure: each becomes an awardee (409 while one still waits)"},
+    )
 
     @ma.post_load
     def iso(self, data, **kwargs):

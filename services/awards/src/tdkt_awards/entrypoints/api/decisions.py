@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from tdkt.attachments.web import disposition
 from tdkt.web.auth import authorize, current_principal
 from tdkt.web.etags import require_if_match
 from tdkt.web.pagination import page_of, paginate
@@ -99,7 +100,7 @@ class Document(MethodView):
         return Response(
             data,
             mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            headers={"Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff"},
+            headers={"Content-Disposition": disposition(name, fallback="quyet-dinh.docx"), "X-Content-Type-Options": "nosniff"},  # "QĐ" is not Latin-1: RFC 6266 filename*
         )
 
 
@@ -114,3 +115,18 @@ class Revocations(MethodView):
         doc = use_cases.revoke(decision_id, body, current_principal(), lambda d: require_if_match(blp, _etag(d)))
         blp.set_etag(_etag(doc))
         return use_cases.view(doc), 201
+
+
+@blp.route("/<decision_id>/certificates.pdf")
+class Certificates(MethodView):
+    @authorize(blp, *READERS)
+    @blp.response(200, content_type="application/pdf")
+    def get(self, decision_id):
+        """Giấy khen, giấy chứng nhận (.pdf) / the certificates of an issued decision, a page per awardee whose award stands (a draft: 409)"""
+        name, data = use_cases.certificates(decision_id)
+        response = Response(data, mimetype="application/pdf")
+        # filename* carries the Vietnamese symbol ("QĐ"); a bare non-Latin-1 header cannot be sent.
+        response.headers["Content-Disposition"] = disposition(name, fallback="giay-khen.pdf")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "private, no-store"  # names and positions of people: no shared caches
+        return response

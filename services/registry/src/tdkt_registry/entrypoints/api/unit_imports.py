@@ -6,12 +6,11 @@ most 200 units, only when no row has an error; otherwise 422 with the rows, and 
 
 from __future__ import annotations
 
-from copy import deepcopy
-
 import marshmallow as ma
 from flask import request
 from flask.views import MethodView
 from flask_smorest.fields import Upload
+from tdkt.attachments.web import one_multipart_body
 from tdkt.web.auth import authorize, current_principal
 from tdkt.web.problems import PROBLEM_JSON, ProblemSchema, problem
 
@@ -38,15 +37,6 @@ class ImportFormSchema(ma.Schema):
 
 class ImportRequestSchema(ImportFileSchema, ImportFormSchema):
     """The request as documented: one multipart/form-data body with both parts."""
-
-
-def _one_multipart_body(view):
-    """flask-smorest documents a `files` and a `form` argument as two request bodies, and OpenAPI 3
-    has one: document them as the single multipart/form-data body they are (parsing is unchanged)."""
-    view._apidoc = deepcopy(view._apidoc)
-    parameters = view._apidoc["arguments"]["parameters"]
-    parameters[:] = [{**p, "schema": ImportRequestSchema} for p in parameters if p["in"] == "files"]
-    return view
 
 
 class RowErrorSchema(ma.Schema):
@@ -97,7 +87,7 @@ def _room_for_the_file():
 @blp.route("/unit-imports", endpoint=ENDPOINT)
 class UnitImports(MethodView):
     @authorize(blp, *WRITERS)
-    @_one_multipart_body
+    @one_multipart_body(ImportRequestSchema)
     @blp.arguments(ImportFileSchema, location="files")
     @blp.arguments(ImportFormSchema, location="form")
     @blp.response(200, ImportPlanSchema, description="Dry run: what each row would do")

@@ -7,12 +7,10 @@ content and `nosniff`, so a browser never renders an uploaded file as a page of 
 
 from __future__ import annotations
 
-from copy import deepcopy
-
 import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest.fields import Upload
-from tdkt.attachments.web import BINARY, allow_file_uploads, attachment_store, file_response
+from tdkt.attachments.web import BINARY, allow_file_uploads, attachment_store, file_response, one_multipart_body
 from tdkt.web.auth import authorize, current_principal
 from tdkt.web.etags import require_if_match
 from tdkt.web.problems import PROBLEM_JSON, ProblemSchema
@@ -39,14 +37,6 @@ class AttachmentUploadSchema(FileSchema, FormSchema):
     """The request as documented: one multipart/form-data body with both parts."""
 
 
-def _one_multipart_body(view):
-    """Document the `files` and `form` arguments as the one multipart body they are (as unit imports do)."""
-    view._apidoc = deepcopy(view._apidoc)
-    parameters = view._apidoc["arguments"]["parameters"]
-    parameters[:] = [{**p, "schema": AttachmentUploadSchema} for p in parameters if p["in"] == "files"]
-    return view
-
-
 allow_file_uploads(blp, ENDPOINT)
 
 
@@ -54,7 +44,7 @@ allow_file_uploads(blp, ENDPOINT)
 class Attachments(MethodView):
     @authorize(blp, *WRITERS)
     @blp.etag
-    @_one_multipart_body
+    @one_multipart_body(AttachmentUploadSchema)
     @blp.arguments(FileSchema, location="files")
     @blp.arguments(FormSchema, location="form")
     @blp.response(201, ReportSchema, description="Attached: the report, with its new ETag")
