@@ -13,7 +13,7 @@ export UV_LINK_MODE := copy
 help:
 	@echo "make up      run the whole system locally (Kafka, document store, four services)"
 	@echo "make test    run the test suite against real servers"
-	@echo "make bench   benchmarks: event backbone, registry and reports at scale (prints tables, writes bench/results/latest.json)"
+	@echo "make bench   benchmarks: event backbone, registry, reports and notify at scale (prints tables, writes bench/results/latest.json)"
 	@echo "make demo    the 2023 Tam Đường plan end to end (needs the feature services)"
 	@echo "make openapi export each service's OpenAPI document into services/*/openapi.json"
 
@@ -39,6 +39,7 @@ bench: .venv/.synced
 	$(UV) run --frozen --no-sync python -m bench.backbone
 	$(UV) run --frozen --no-sync python -m bench.registry
 	$(UV) run --frozen --no-sync python -m bench.reports
+	$(UV) run --frozen --no-sync python -m bench.notify
 
 demo: .venv/.synced
 	@echo "make demo replays the 2023 Tam Đường plan through the four services; it arrives with"

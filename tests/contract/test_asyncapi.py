@@ -31,6 +31,7 @@ from tdkt.events.envelope import Event, EventType
 from tdkt.services import installed_services
 from tdkt_awards.adapters import council_events
 from tdkt_awards.adapters import events as awards_events
+from tdkt_notify.adapters import events as notify_events
 from tdkt_registry.adapters import events
 from tdkt_registry.bootstrap import SERVICE
 from tdkt_reports.adapters import events as reports_events
@@ -56,6 +57,7 @@ PUBLISHED: dict[str, list[EventType]] = {
         council_events.SESSION_CLOSED,
         council_events.BALLOT_TALLIED,
     ],
+    "notify": [notify_events.DELIVERY_DEAD],
 }  # service → the event types it declares
 ROOT = {
     events.UNITS_TOPIC: "unit",
@@ -66,6 +68,7 @@ ROOT = {
     awards_events.CATALOGUE_TOPIC: "version",
     council_events.COUNCILS_TOPIC: "session",
     awards_events.DECISIONS_TOPIC: "decision",
+    notify_events.DELIVERIES_TOPIC: "delivery",
 }
 
 FORMATS = FormatChecker()

@@ -1,8 +1,9 @@
-"""Across the three services, through Kafka, with every process real: the registry launches a
-movement → the commune's final report is submitted and accepted in reports → awards learns the
-unit's progress and the nomination's pre-check turns green → appraisal → council secret ballot →
-the tally moves the nomination on (awards consumes its own topic) → disclosure → the chairman
-issues the decision → DecisionIssued on Kafka → the nomination is decided and the bonus is booked."""
+"""Across the four services, through Kafka, with every process real: the registry launches a
+movement (notify mails the plan to the participants) → the commune's final report is submitted and
+accepted in reports → awards learns the unit's progress and the nomination's pre-check turns green
+→ appraisal → council secret ballot → the tally moves the nomination on (awards consumes its own
+topic) → disclosure → the chairman issues the decision → DecisionIssued on Kafka → the nomination
+is decided, and notify announces the decision publicly and mails it, with its .docx, to the unit."""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ class Client:
         return response.json()
 
 
-@pytest.mark.services("registry", "reports", "awards")
-def test_a_movement_ends_in_an_issued_decision(system, dev_keys, servers):
+@pytest.mark.services("registry", "reports", "awards", "notify")
+def test_a_movement_ends_in_an_issued_decision(system, dev_keys, servers, smtp_server):
     def auth(*roles: str, unit: str | None = None, subject: str = "e2e-user") -> dict:
         token = mint_token(dev_keys[0].read_bytes(), issuer=TEST_ISSUER, audience=TEST_AUDIENCE, roles=list(roles), unit_id=unit, subject=subject)
         return {"Authorization": f"Bearer {token}"}
@@ -52,11 +53,16 @@ def test_a_movement_ends_in_an_issued_decision(system, dev_keys, servers):
     officer, chairman = auth("tdkt_officer"), auth("chairman")
     registry, reports, awards = Client(system.url("registry")), Client(system.url("reports")), Client(system.url("awards"))
     system.tdkt("awards", "seed-catalogue")
+    system.tdkt("notify", "seed-routes")
     today = local_today()
 
     # registry: a commune and a movement with one final report, due in 5 days
     province = registry.post("/units", {"code": "12", "name": "Tỉnh Lai Châu", "kind": "province"}, officer)["units"][0]["id"]
-    commune = registry.post("/units", {"code": "03390", "name": "Xã Bình Lư", "kind": "commune", "parent_id": province, "valid_from": "2025-07-01"}, officer)["units"][0]["id"]
+    commune = registry.post(
+        "/units",
+        {"code": "03390", "name": "Xã Bình Lư", "kind": "commune", "parent_id": province, "valid_from": "2025-07-01", "contacts": {"email": "ubnd.binhlu@laichau.gov.vn"}},
+        officer,
+    )["units"][0]["id"]
     movement = registry.post(
         "/movements",
         {
@@ -163,3 +169,16 @@ def test_a_movement_ends_in_an_issued_decision(system, dev_keys, servers):
     assert decided["decision"]["reference"] == issued["reference"] and decided["decision"]["amount"] == issued["awardees"][0]["amount"]
     steps = wait_until(lambda: [t.split(".")[-2] for t, _ in records("awards.nominations.v1", bootstrap, nid)] or None, timeout=30, message="the nomination's events")
     assert steps == ["submitted", "appraised", "approved", "decided"]
+
+    # notify: the plan reached the commune when the movement was launched; the decision is public and mailed with its document
+    def mail(prefix: str):
+        return next((m for m in smtp_server.messages() if m["Subject"].startswith(prefix)), None)
+
+    plan = wait_until(lambda: mail("Phát động phong trào"), timeout=60, message="the movement's plan mailed to the commune")
+    assert plan["To"] == "ubnd.binhlu@laichau.gov.vn" and "Giải ngân đầu tư công: 95" in plan.get_body(("plain",)).get_content()
+    decision_mail = wait_until(lambda: mail(f"Quyết định số {issued['reference']}"), timeout=60, message="the decision mailed to the awarded unit")
+    [document] = [part for part in decision_mail.iter_attachments()]
+    assert document.get_filename().endswith(".docx") and document.get_content().startswith(b"PK")
+    notify = Client(system.url("notify"))
+    public = wait_until(lambda: notify.get("/announcements", {}).json()["items"] or None, timeout=30, message="the public announcement")
+    assert public[0]["title"].startswith(f"Quyết định số {issued['reference']}")

@@ -22,9 +22,9 @@ SERVICES = ("registry", "reports", "awards", "notify")
 
 
 def stack_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "KAFKA_", "JWT_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "KAFKA_", "JWT_", "SMTP_"))}
     env |= {"TDKT_VAR": str(tmp_path / "var"), "TDKT_CACHE": str(sub("cache")), "WEB_WORKERS": "1"}
-    env |= {"MONGO_PORT": str(free_port()), "KAFKA_PORT": str(free_port()), "KAFKA_CONTROLLER_PORT": str(free_port())}
+    env |= {"MONGO_PORT": str(free_port()), "KAFKA_PORT": str(free_port()), "KAFKA_CONTROLLER_PORT": str(free_port()), "SMTP_PORT": str(free_port())}
     env |= {f"{s.upper()}_PORT": str(free_port()) for s in SERVICES}
     return env
 

@@ -7,26 +7,36 @@ Which servers, decided once per test session:
    ports in a folder of their own, so tests run fine beside a running `make up`.
 
 Each test is isolated: its own database (`mongo_db`), its own topics (`make_topic`), its own
-consumer group ids.
+consumer group ids, its own mail catcher (`smtp_server`), its own webhook receiver
+(`webhook_receiver`).
 """
 
 from __future__ import annotations
 
 import os
+import ssl
+import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
+from tdkt import signing
 from tdkt.auth.tokens import generate_key_pair, mint_token
 from tdkt.events.kafka import make_admin
 from tdkt.events.topics import TopicSpec, ensure_topics
 from tdkt.settings import KafkaSettings
 
 from tdkt_localstack.errors import StackError
+from tdkt_localstack.mailcatcher import MailCatcher, start_catcher
 from tdkt_localstack.paths import sub
 from tdkt_localstack.ports import free_port
 from tdkt_localstack.servers import Servers, start_local
@@ -156,9 +166,22 @@ def officer(as_role) -> dict[str, str]:
 
 
 @pytest.fixture
-def service_env(servers: Servers, mongo_db: Database, dev_keys, monkeypatch) -> dict[str, str]:
-    """The environment a service process needs, pointed at the test servers and this test's
-    database; set in os.environ for in-process apps and returned for subprocesses."""
+def smtp_server(tmp_path_factory) -> Iterator[MailCatcher]:
+    """A mail catcher of this test's own on a free port: `.host`, `.port`, `.messages()` (parsed,
+    oldest first) and `.wait_for(n, timeout)`. Recipients at `*.invalid` are refused (550;
+    451 for `defer.invalid`), see tdkt_localstack.mailcatcher."""
+    catcher = start_catcher(tmp_path_factory.mktemp("mail") / "Maildir")
+    try:
+        yield catcher
+    finally:
+        catcher.stop()
+
+
+@pytest.fixture
+def service_env(servers: Servers, mongo_db: Database, dev_keys, smtp_server: MailCatcher, monkeypatch) -> dict[str, str]:
+    """The environment a service process needs, pointed at the test servers, this test's
+    database and this test's mail catcher (`smtp_server`, so no test mails a running `make up`);
+    set in os.environ for in-process apps and returned for subprocesses."""
     env = {
         "TDKT_ENV": "test",
         "MONGODB_URI": servers.mongo_uri,
@@ -172,8 +195,150 @@ def service_env(servers: Servers, mongo_db: Database, dev_keys, monkeypatch) -> 
         "LOG_LEVEL": "WARNING",
         "OUTBOX_POLL_INTERVAL_MS": "20",
         "OUTBOX_LEASE_TTL_S": "3",
+        "SMTP_HOST": smtp_server.host,
+        "SMTP_PORT": str(smtp_server.port),
+        "SMTP_STARTTLS": "false",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    for name in ("PROMETHEUS_MULTIPROC_DIR", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_CA_FILE"):
+        monkeypatch.delenv(name, raising=False)
     return env
+
+
+# --- a webhook receiver ------------------------------------------------------------------------
+
+WEBHOOK_SECRET = "tdkt-test-webhook-secret-0123456789abcdef"
+
+# a scripted answer: a status, or (status, headers) or (status, headers, body)
+Answer = int | tuple[int, dict[str, str]] | tuple[int, dict[str, str], bytes]
+
+
+class Received(NamedTuple):
+    path: str  # as requested, query included
+    headers: Message  # case-insensitive: headers["x-tdkt-event"] works
+    body: bytes
+
+
+class WebhookReceiver:
+    """A real HTTP(S) server on 127.0.0.1 that plays a webhook subscriber.
+
+    Every request is kept in `.received` (oldest first). Each is verified with tdkt.signing and
+    `.secret`: a bad one is answered 401 and also listed in `.refused` as (path, reason). A good
+    one gets the next scripted answer for its path (`respond(path, [503, 503, 200])`, consumed one
+    per request, then 200), after `delay(path, seconds)` if set. Paths are matched without query.
+    `ssl_context` (server side) makes it HTTPS; the handshake runs in the request's thread."""
+
+    def __init__(self, secret: str = WEBHOOK_SECRET, *, ssl_context: ssl.SSLContext | None = None):
+        self.secret = secret
+        self.received: list[Received] = []
+        self.refused: list[tuple[str, str]] = []
+        self._answers: dict[str, list[Answer]] = {}
+        self._delays: dict[str, float] = {}
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self._server = _ReceiverServer(self, ssl_context)
+        self.scheme = "https" if ssl_context else "http"
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook-receiver", daemon=True)
+
+    def __enter__(self) -> WebhookReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stopping.set()  # wakes delayed answers, so shutting down does not wait for them
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def url(self, path: str = "/hook", host: str = "127.0.0.1") -> str:
+        return f"{self.scheme}://{host}:{self.port}{path}"
+
+    def respond(self, path: str, answers: list[Answer]) -> None:
+        with self._changed:
+            self._answers[path] = list(answers)
+
+    def delay(self, path: str, seconds: float) -> None:
+        with self._changed:
+            self._delays[path] = seconds
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        """The first `count` requests, once they arrived (AssertionError after `timeout`)."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.received) >= count, timeout):
+                raise AssertionError(f"the webhook receiver got {len(self.received)} request(s) in {timeout} s, expected {count}")
+            return self.received[:count]
+
+    def _answer(self, path: str, headers: Message, body: bytes) -> tuple[int, dict[str, str], bytes, float]:
+        """Record the request; the answer to give and how long to wait before it."""
+        key = urlsplit(path).path
+        try:
+            signing.verify(self.secret, headers, body)
+            reason = None
+        except signing.SignatureError as exc:
+            reason = exc.message
+        with self._changed:
+            self.received.append(Received(path, headers, body))
+            if reason is not None:
+                self.refused.append((path, reason))
+            script = self._answers.get(key) or []
+            answer: Answer = script.pop(0) if script and reason is None else 200
+            self._changed.notify_all()
+            delay = self._delays.get(key, 0.0)
+        if reason is not None:
+            return 401, {"Content-Type": "text/plain; charset=utf-8"}, reason.encode(), delay
+        return (*_full_answer(answer), delay)
+
+
+def _full_answer(answer: Answer) -> tuple[int, dict[str, str], bytes]:
+    if isinstance(answer, int):
+        return answer, {"Content-Type": "application/json"}, b'{"ok": true}' if answer < 300 else b'{"ok": false}'
+    status, headers, *body = answer
+    return status, dict(headers), body[0] if body else b""
+
+
+class _ReceiverServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 resets connections under a benchmark's concurrency
+
+    def __init__(self, receiver: WebhookReceiver, ssl_context: ssl.SSLContext | None):
+        self.receiver, self.ssl_context = receiver, ssl_context
+        super().__init__(("127.0.0.1", 0), _ReceiverHandler)
+
+    def finish_request(self, request, client_address) -> None:
+        if self.ssl_context is not None:  # here, in the request's own thread: a slow handshake blocks nobody
+            request = self.ssl_context.wrap_socket(request, server_side=True)
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError | ssl.SSLError | TimeoutError):  # a client that gave up: expected here
+            super().handle_error(request, client_address)
+
+
+class _ReceiverHandler(BaseHTTPRequestHandler):
+    server: _ReceiverServer
+    timeout = 10  # a client that never finishes its request does not hold a thread forever
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        receiver = self.server.receiver
+        status, headers, payload, delay = receiver._answer(self.path, self.headers, body)
+        if delay and receiver._stopping.wait(delay):
+            return
+        self.send_response(status)
+        for name, value in {**headers, "Content-Length": str(len(payload))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args) -> None:
+        pass  # tests read `.received`, not stderr
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A webhook subscriber of this test's own (`WebhookReceiver`): `.url(path)`, `.secret`,
+    `.received`, `.refused`, `.respond(path, [503, 200])`, `.delay(path, s)`, `.wait_for(n)`."""
+    with WebhookReceiver() as receiver:
+        yield receiver

@@ -2,15 +2,17 @@
 
 It checks the ports, builds or fetches what is missing (the FerretDB binary, Kafka's jars;
 cached under var/cache so later starts take seconds), starts the store and the broker and waits
-until each really answers, creates every service's topics, starts each service's API (gunicorn),
+until each really answers, starts a mail catcher (SMTP into a Maildir folder: mail is kept, never
+delivered), creates every service's topics, starts each service's API (gunicorn),
 consumer and outbox relay, waits for every API's /readyz, prints where everything is with a
 development token, and then watches: a crashed service process is restarted with backoff, a dead
 broker or store stops everything with the reason. Ctrl-C or SIGTERM stops it all; children are
 in their own process groups and die with the supervisor even if it is killed with -9.
 
 Configuration (environment, all optional): TDKT_VAR, TDKT_HOST, KAFKA_PORT, KAFKA_CONTROLLER_PORT,
-MONGO_PORT, REGISTRY_PORT, REPORTS_PORT, AWARDS_PORT, NOTIFY_PORT, WEB_WORKERS; MONGODB_URI or
-KAFKA_BOOTSTRAP_SERVERS to use servers of your own instead of starting them.
+MONGO_PORT, SMTP_PORT (the mail catcher's), REGISTRY_PORT, REPORTS_PORT, AWARDS_PORT, NOTIFY_PORT,
+WEB_WORKERS; MONGODB_URI, KAFKA_BOOTSTRAP_SERVERS or SMTP_HOST to use servers of your own instead
+of starting them.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from tdkt.settings import KafkaSettings
 from tdkt_localstack.errors import StackError
 from tdkt_localstack.ferretdb import FerretServer, ensure_binary
 from tdkt_localstack.kafka import KafkaServer, ensure_jars, kafka_version
+from tdkt_localstack.mailcatcher import MailCatcherServer
 from tdkt_localstack.paths import REPO, sub, var_dir
 from tdkt_localstack.ports import port_taken_by
 from tdkt_localstack.procs import ManagedProcess
@@ -71,7 +74,8 @@ class Stack:
         self.procs: list[ServiceProcess] = []
         self.stopping = threading.Event()
         self.step_no = 0
-        self.steps = 7 + sum(len(s.setup_commands) for s in self.services)  # ports, keys, store, Kafka, topics, services, ready + reference data
+        self.steps = 8 + sum(len(s.setup_commands) for s in self.services)  # ports, keys, store, Kafka, mail, topics, services, ready + reference data
+        self.maildir = None  # where the mail catcher keeps messages; None with SMTP_HOST (a server of your own)
         self.watching = False
 
     # -- output --------------------------------------------------------------------------------
@@ -115,6 +119,8 @@ class Stack:
             self.mongo_uri = os.environ.get("MONGODB_URI") or self._start_ferret(ports["document store"])
         with self.step(f"Kafka {kafka_version()} (KRaft, one node)", "the first start fetches the jars from Maven Central"):
             self.bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or self._start_kafka(ports["Kafka"], ports["Kafka controller"])
+        with self.step("Mail catcher (SMTP; keeps mail, delivers none)"):
+            self.smtp = (os.environ["SMTP_HOST"], os.environ.get("SMTP_PORT", "8025")) if os.environ.get("SMTP_HOST") else self._start_mailcatcher(ports["mail catcher"])
         with self.step("Topics"):
             self._create_topics()
         for service in self.services:
@@ -137,6 +143,8 @@ class Stack:
         if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
             ports["Kafka"] = _env_int("KAFKA_PORT", 9092)
             ports["Kafka controller"] = _env_int("KAFKA_CONTROLLER_PORT", 9093)
+        if not os.environ.get("SMTP_HOST"):
+            ports["mail catcher"] = _env_int("SMTP_PORT", 8025)
         for service in self.services:
             ports[f"{service.name} API"] = _env_int(f"{service.name.upper()}_PORT", service.default_port)
         return ports
@@ -152,6 +160,13 @@ class Stack:
         self.infra.append(server)
         server.wait_ready()
         return server.bootstrap
+
+    def _start_mailcatcher(self, port: int) -> tuple[str, str]:
+        self.maildir = self.var / "data" / "mail"
+        server = MailCatcherServer(self.maildir, sub("log") / "mailcatcher.log", port).start()
+        self.infra.append(server)
+        server.wait_ready()
+        return server.host, str(port)
 
     def _create_topics(self) -> None:
         settings = KafkaSettings(self.bootstrap.split(","), "tdkt-supervisor", int(os.environ.get("KAFKA_TOPIC_PARTITIONS", "6")))
@@ -185,6 +200,8 @@ class Stack:
             "TDKT_ENV": os.environ.get("TDKT_ENV", "development"),
             "MONGODB_URI": self.mongo_uri,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "SMTP_HOST": self.smtp[0],
+            "SMTP_PORT": self.smtp[1],
             "JWT_ISSUER": ISSUER,
             "JWT_AUDIENCE": AUDIENCE,
             "JWT_PUBLIC_KEY_FILE": str(self.public_key),
@@ -197,6 +214,12 @@ class Stack:
 
     def _service_process(self, service, role: str, ports: dict[str, int]) -> ManagedProcess:
         env = self._service_env(service, ports[f"{service.name} API"])
+        if service.name == "notify" and "awards API" in ports:  # decisions' documents, fetched with notify's own dev-signed token
+            env |= {
+                "NOTIFY_AWARDS_URL": self._url(ports["awards API"], "/api/v1"),
+                "NOTIFY_SERVICE_KEY_FILE": str(self.private_key),
+                "NOTIFY_PORTAL_URL": self._url(ports["notify API"], "/api/v1"),
+            }
         argv = [sys.executable, "-m", f"tdkt_{service.name}", role]
         return ManagedProcess(f"{service.name} {role}", argv, sub("log") / f"{service.name}-{role}.log", env=env, cwd=REPO)
 
@@ -231,6 +254,11 @@ class Stack:
             self.say(f"  {service.name:<9} API docs {self._url(port, '/docs')}   OpenAPI {self._url(port, '/openapi.json')}   ready {self._url(port, '/readyz')}")
         self.say(f"  store     {self.mongo_uri}")
         self.say(f"  Kafka     {self.bootstrap}")
+        if self.maildir:
+            self.say(f"  mail      caught by smtp://{self.smtp[0]}:{self.smtp[1]}, kept in {self.maildir}/new/ (one file per message)")
+            self.say(f"            read it: .venv/bin/python -m tdkt_localstack.mailcatcher list {self.maildir}")
+        else:
+            self.say(f"  mail      sent through your SMTP server {self.smtp[0]}:{self.smtp[1]} (SMTP_HOST, SMTP_PORT)")
         self.say(f"  logs      {self.var / 'log'}/")
         self.say()
         self.say("Development token (role tdkt_officer, 12 h; mint others with `.venv/bin/tdkt token --role ROLE [--unit UNIT_ID]`):")
@@ -278,7 +306,9 @@ def _ready(url: str) -> bool:
 
 
 def _port_variable(what: str) -> str:
-    return {"document store": "MONGO_PORT", "Kafka": "KAFKA_PORT", "Kafka controller": "KAFKA_CONTROLLER_PORT"}.get(what, what.split()[0].upper() + "_PORT")
+    return {"document store": "MONGO_PORT", "Kafka": "KAFKA_PORT", "Kafka controller": "KAFKA_CONTROLLER_PORT", "mail catcher": "SMTP_PORT"}.get(
+        what, what.split()[0].upper() + "_PORT"
+    )
 
 
 def up() -> int:

@@ -89,7 +89,9 @@ def run_relay(service: ServiceDefinition) -> int:
     relay = OutboxRelay(db, producer, list(service.outbox_collections), settings.relay, name=f"{service.name}-outbox-relay", housekeeping=lambda: sweep_expired(db))
     # The service's periodic jobs share this process: it runs on every deployment already, and
     # whatever the jobs record in outboxes is published by the relay beside them.
-    scheduler = Scheduler(db, jobs, name=f"{service.name}-scheduler")
+    # A job's lease lives as long as the relay's (OUTBOX_LEASE_TTL_S): a replica killed while
+    # holding one is replaced after that long, whichever it held.
+    scheduler = Scheduler(db, jobs, name=f"{service.name}-scheduler", lease_ttl_s=float(settings.relay.lease_ttl_s))
     _on_stop_signal(relay.stop)
     if not service.outbox_collections:
         log.info("this service publishes no events yet; the relay idles until one is declared")

@@ -54,7 +54,7 @@ class Scheduler:
         holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         # The lease outlives one interval, so the replica that holds it keeps it by running on
         # time, and the others, whose turns fall in between, find it taken.
-        self.leases = {job.name: Lease(db, f"job:{job.name}", holder, lease_ttl_s or max(30.0, 2 * job.interval_s)) for job in self.jobs}
+        self.leases = {job.name: Lease(db, f"job:{job.name}", holder, max(lease_ttl_s or 30.0, 2 * job.interval_s)) for job in self.jobs}
         self.runs: dict[str, int] = dict.fromkeys((job.name for job in self.jobs), 0)
         self._next = dict.fromkeys((job.name for job in self.jobs), 0.0)  # monotonic time of each job's next turn: now
         self._stopping = threading.Event()

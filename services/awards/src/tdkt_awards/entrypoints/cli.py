@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import click
 from tdkt.errors import DomainError
-from tdkt.logs import configure_logging
-from tdkt.settings import SettingsError, load_mongo_settings
-from tdkt.store import StoreUnreachable, check_store, connect_store
+from tdkt.operator import operator_store
 
 
 @click.group(help=__doc__)
@@ -21,14 +19,8 @@ def awards() -> None:
 def seed_catalogue_command() -> None:
     from tdkt_awards.service_layer.catalogue import seed_default
 
+    operator_store("awards")
     try:
-        settings = load_mongo_settings("awards")
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    configure_logging("awards", "WARNING", "console")
-    db = connect_store(settings)
-    try:
-        check_store(db, settings.uri)
         click.echo(seed_default("cli:seed-catalogue"))
-    except (StoreUnreachable, DomainError) as exc:
+    except DomainError as exc:
         raise click.ClickException(str(exc)) from None

@@ -16,8 +16,8 @@ by the next proposal naming them and by the province's callback (`_finish`).
 
 Answer (`answer`, via `POST /api/v1/province/callbacks`): no bearer token; the body is signed with
 HMAC-SHA256 under a shared secret (`TDKT_AWARDS_PROVINCE_SECRET`), over
-`f"{timestamp}.{delivery}.".encode() + body` (see `sign`). A timestamp more than 300 s away is
-refused (replay window); each delivery id is recorded (`province_deliveries`, `_id` = delivery
+`f"{timestamp}.{delivery}.".encode() + body` — the platform's one recipe, `tdkt.signing`, which
+the notify service's webhooks use too. A timestamp more than 300 s away is refused (replay window); each delivery id is recorded (`province_deliveries`, `_id` = delivery
 id, inserted first with the body's hash): the same id with the same body gets the first answer
 again with no second effect, with another body a 409. Every check runs before any effect, so a
 refused callback changes nothing.
@@ -26,7 +26,6 @@ refused callback changes nothing.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import os
 import re
@@ -38,6 +37,7 @@ from datetime import UTC, date, datetime
 from typing import IO, Any
 
 from pymongo.errors import DuplicateKeyError
+from tdkt import signing
 from tdkt.attachments.store import AttachmentStore
 from tdkt.auth import Principal
 from tdkt.clock import local_today
@@ -83,8 +83,6 @@ DEV_SECRET = "tdkt-dev-province-secret-not-for-production"  # only when TDKT_ENV
 MIN_SECRET_CHARS = 32
 REPLAY_WINDOW_S = 300
 CLAIM_TTL_S = 60  # a claim (of a nomination or a delivery) older than this belongs to a request that died
-TIMESTAMP = re.compile(r"\d{1,12}")
-DELIVERY = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII: it becomes an `_id`
 
 
 def _now() -> str:
@@ -128,32 +126,20 @@ def load_province_settings(environ: dict[str, str] | None = None) -> ProvinceSet
 # --- signatures ------------------------------------------------------------------------------
 
 
-class SignatureRejected(Exception):
-    """The callback is not from the province, or not now: the message says why (bilingual)."""
+# The callback endpoint catches it under this name; its messages are bilingual, its `reason` one of
+# "missing", "malformed", "signature", "timestamp".
+SignatureRejected = signing.SignatureError
 
-
-def sign(secret: str | bytes, timestamp: str | int, delivery: str, body: bytes) -> str:
-    """The `X-TDKT-Signature` value a provincial system sends: HMAC-SHA256 under the shared
-    secret of `"<timestamp>.<delivery>."` followed by the raw body, as lowercase hex."""
-    key = secret.encode() if isinstance(secret, str) else secret
-    return "sha256=" + hmac.new(key, f"{timestamp}.{delivery}.".encode() + body, hashlib.sha256).hexdigest()
+# The `X-TDKT-Signature` value a provincial system sends (`tdkt.signing.sign`): HMAC-SHA256 under
+# the shared secret of `"<timestamp>.<delivery>."` followed by the raw body, as lowercase hex.
+sign = signing.sign
 
 
 def verify(secret: bytes, timestamp: str | None, delivery: str | None, signature: str | None, body: bytes, now: float | None = None) -> None:
     """Raise SignatureRejected unless the three headers are present and well-formed, the
     signature matches (constant-time) and the timestamp is within the replay window."""
-    if not (timestamp and delivery and signature):
-        raise SignatureRejected("Thiếu X-TDKT-Timestamp, X-TDKT-Delivery hoặc X-TDKT-Signature / X-TDKT-Timestamp, X-TDKT-Delivery and X-TDKT-Signature are required")
-    if not TIMESTAMP.fullmatch(timestamp) or not DELIVERY.fullmatch(delivery):
-        raise SignatureRejected(
-            "X-TDKT-Timestamp phải là giây Unix, X-TDKT-Delivery 1–200 ký tự ASCII / X-TDKT-Timestamp must be Unix seconds, X-TDKT-Delivery 1–200 printable ASCII characters"
-        )
-    expected = sign(secret, timestamp, delivery, body)
-    if not hmac.compare_digest(expected.encode(), signature.encode()):
-        raise SignatureRejected("Chữ ký không đúng / the signature does not match")
-    now = time.time() if now is None else now
-    if abs(now - int(timestamp)) > REPLAY_WINDOW_S:  # checked after the signature: an unsigned request learns nothing about our clock
-        raise SignatureRejected(f"X-TDKT-Timestamp lệch quá {REPLAY_WINDOW_S} giây / X-TDKT-Timestamp is more than {REPLAY_WINDOW_S} s from now")
+    given = {signing.TIMESTAMP_HEADER: timestamp, signing.DELIVERY_HEADER: delivery, signing.SIGNATURE_HEADER: signature}
+    signing.verify(secret, {name: value for name, value in given.items() if value is not None}, body, now=now, window_s=REPLAY_WINDOW_S)
 
 
 # --- deliveries (replay protection and idempotency of callbacks) -------------------------------

@@ -13,25 +13,13 @@ from pathlib import Path
 
 import click
 from tdkt.errors import DomainError
-from tdkt.logs import configure_logging
-from tdkt.settings import SettingsError, load_mongo_settings
-from tdkt.store import StoreUnreachable, check_store, connect_store
+from tdkt.operator import operator_store
 
 
 def _store():
     from tdkt_registry.adapters.unit_store import UnitStore
 
-    try:
-        settings = load_mongo_settings("registry")
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    configure_logging("registry", "WARNING", "console")
-    db = connect_store(settings)
-    try:
-        check_store(db, settings.uri)
-    except StoreUnreachable as exc:
-        raise click.ClickException(str(exc)) from None
-    return UnitStore(db, lock_wait_s=60)
+    return UnitStore(operator_store("registry"), lock_wait_s=60)
 
 
 @click.group(help=__doc__)

@@ -1,4 +1,4 @@
-"""The real system in processes: for each service asked for, its API (gunicorn), consumer and
+"""Fixtures of the cross-service tests (e2e, faults): the `system` fixture runs chosen services as real processes.
 outbox relay, each service with its own database, all on the test Kafka — as `make up` runs
 them, so an end-to-end test crosses every process boundary a deployment has."""
 
@@ -58,19 +58,21 @@ class System:
 
 
 @pytest.fixture
-def system(request, servers, dev_keys, kafka_settings) -> Iterator[System]:
+def system(request, servers, dev_keys, kafka_settings, smtp_server) -> Iterator[System]:
     """`@pytest.mark.services("registry", "reports")` picks the services to run."""
     marker = request.node.get_closest_marker("services")
     names = marker.args if marker else ("registry", "reports")
+    extra_env = marker.kwargs.get("env", {}) if marker else {}  # e.g. shorter leases for a kill test
     admin = make_admin(kafka_settings)
     ensure_topics(admin, [t for n in names for t in service_named(n).topics], 3)
     admin.close()
     logs = Path(tempfile.mkdtemp(prefix="e2e-logs-"))
     client = MongoClient(servers.mongo_uri)
     running: dict[str, RunningService] = {}
+    ports = {name: free_port() for name in names}
     try:
         for name in names:
-            service = RunningService(name, free_port(), f"t_e2e_{name}_{uuid.uuid4().hex[:8]}")
+            service = RunningService(name, ports[name], f"t_e2e_{name}_{uuid.uuid4().hex[:8]}")
             env = os.environ | {
                 "TDKT_ENV": "test",
                 "MONGODB_URI": servers.mongo_uri,
@@ -88,7 +90,13 @@ def system(request, servers, dev_keys, kafka_settings) -> Iterator[System]:
                 "OUTBOX_POLL_INTERVAL_MS": "20",
                 "OUTBOX_LEASE_TTL_S": "3",
                 "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix=f"e2e-{name}-"),
+                "SMTP_HOST": smtp_server.host,  # this test's own mail catcher
+                "SMTP_PORT": str(smtp_server.port),
+                "SMTP_STARTTLS": "false",
+                **extra_env,
             }
+            if name == "notify" and "awards" in ports:  # decisions' documents, fetched with a token of notify's own
+                env |= {"NOTIFY_AWARDS_URL": f"http://127.0.0.1:{ports['awards']}/api/v1", "NOTIFY_SERVICE_KEY_FILE": str(dev_keys[0])}
             service.env = env
             for role in ROLES:
                 log = open(logs / f"{name}-{role}.log", "w")  # noqa: SIM115 (closed with the process)

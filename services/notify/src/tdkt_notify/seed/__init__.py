@@ -1,0 +1,1 @@
+"""Data shipped with the service: the default routing rules (`routes-default.json`)."""
