@@ -14,7 +14,7 @@ help:
 	@echo "make up      run the whole system locally (Kafka, document store, four services)"
 	@echo "make test    run the test suite against real servers"
 	@echo "make bench   benchmarks: event backbone, registry, reports and notify at scale (prints tables, writes bench/results/latest.json)"
-	@echo "make demo    the 2023 Tam Đường plan end to end (needs the feature services)"
+	@echo "make demo    replay the 2023 Tam Đường plan through the four services (run make up first; files under var/demo/)"
 	@echo "make openapi export each service's OpenAPI document into services/*/openapi.json"
 
 # uv itself, in a private venv, so nothing is installed into the system Python.
@@ -33,6 +33,9 @@ up: .venv/.synced
 
 test: .venv/.synced
 	@if [ -z "$$TDKT_TEST_KAFKA_BOOTSTRAP" ]; then $(UV) run --frozen --no-sync python -m tdkt_localstack prepare; fi
+	@# tests/deploy checks the compose files with `docker compose config` (no engine needed); a docker
+	@# client without its compose plugin gets the compose CLI built from the Go module proxy (cached)
+	@if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1; then bash deploy/compose/build-cli.sh; fi
 	$(UV) run --frozen --no-sync pytest
 
 bench: .venv/.synced
@@ -42,9 +45,7 @@ bench: .venv/.synced
 	$(UV) run --frozen --no-sync python -m bench.notify
 
 demo: .venv/.synced
-	@echo "make demo replays the 2023 Tam Đường plan through the four services; it arrives with"
-	@echo "the feature issues (registry, reports, awards, notify). Nothing to replay yet."
-	@exit 1
+	$(UV) run --frozen --no-sync python -m tdkt_localstack demo
 
 openapi: .venv/.synced
 	$(UV) run --frozen --no-sync python -m tdkt.openapi services

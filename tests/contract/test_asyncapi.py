@@ -7,39 +7,43 @@ real registry app, driven through its HTTP API through every kind of change, wri
 wire form (the record the relay would send: key, CloudEvents headers, JSON value) validates
 against the message's header and payload schemas — and the scenario emits every declared event
 type. The reports service's events get the same check in `test_reports_events.py`, which reuses
-`outbox_problems` from here.
+`outbox_problems` from here. Reading the document and checking a record against its message live
+in `tdkt_localstack.contract`, shared with the end-to-end test that checks what really went over
+Kafka (`kafka_problems`); `test_asyncapi_official_schema.py` validates the document itself against
+the official AsyncAPI 3.0.0 JSON Schema.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
-from pathlib import Path
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
-import yaml
-from jsonschema import Draft7Validator, FormatChecker
-from pymongo.database import Database
-from referencing import Registry
-from referencing.jsonschema import DRAFT7
+from jsonschema import Draft7Validator
 from tdkt.clock import local_today
-from tdkt.events.envelope import Event, EventType
+from tdkt.events.envelope import EventType
 from tdkt.services import installed_services
 from tdkt_awards.adapters import council_events
 from tdkt_awards.adapters import events as awards_events
+from tdkt_localstack.contract import (
+    CONTRACT,
+    DOC,
+    ce_type_of,
+    channel_messages,
+    follow,
+    header_schemas,
+    lookup,
+    messages_by_type,
+    outbox_problems,
+    schema_problems,  # noqa: F401 (test_reports_events imports it from here)
+    validator,
+)
 from tdkt_notify.adapters import events as notify_events
 from tdkt_registry.adapters import events
 from tdkt_registry.bootstrap import SERVICE
 from tdkt_reports.adapters import events as reports_events
-
-CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "asyncapi.yaml"
-DOC: dict[str, Any] = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
-BASE = "urn:tdkt:contract:asyncapi"  # the document as one resource: `#/components/schemas/...` refs resolve inside it
-SCHEMAS = Registry().with_resource(BASE, DRAFT7.create_resource(DOC))
 
 EVENT_TYPES: list[EventType] = [t for group in (events.UNIT_EVENTS, events.CLUSTER_EVENTS, events.MOVEMENT_EVENTS, events.REGISTRATION_EVENTS) for t in group.values()]
 REPORTS_EVENT_TYPES: list[EventType] = [*reports_events.REPORT_EVENTS.values(), reports_events.PROGRESS_UPDATED]
@@ -59,86 +63,7 @@ PUBLISHED: dict[str, list[EventType]] = {
     ],
     "notify": [notify_events.DELIVERY_DEAD],
 }  # service → the event types it declares
-ROOT = {
-    events.UNITS_TOPIC: "unit",
-    events.CLUSTERS_TOPIC: "cluster",
-    events.MOVEMENTS_TOPIC: "movement",
-    events.REGISTRATIONS_TOPIC: "registration",
-    reports_events.REPORTS_TOPIC: "report",
-    awards_events.CATALOGUE_TOPIC: "version",
-    council_events.COUNCILS_TOPIC: "session",
-    awards_events.DECISIONS_TOPIC: "decision",
-    notify_events.DELIVERIES_TOPIC: "delivery",
-}
-
-FORMATS = FormatChecker()
-RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-
-
-@FORMATS.checks("date-time", raises=ValueError)
-def _date_time(value: object) -> bool:
-    """RFC 3339 (jsonschema checks it only with an optional package installed)."""
-    if isinstance(value, str):
-        if not RFC3339.match(value):
-            raise ValueError(f"not an RFC 3339 date-time: {value!r}")
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return True
-
-
 # ---------------------------------------------------------------- reading the document
-
-
-def lookup(pointer: str) -> Any:
-    node: Any = DOC
-    for part in pointer.lstrip("/").split("/"):
-        node = node[int(part)] if isinstance(node, list) else node[part.replace("~1", "/").replace("~0", "~")]
-    return node
-
-
-def follow(pointer: str) -> tuple[str, Any]:
-    """The JSON pointer and node at `pointer`, local `$ref`s followed."""
-    node = lookup(pointer)
-    while isinstance(node, dict) and "$ref" in node:
-        assert node["$ref"].startswith("#/"), f"only local references: {node['$ref']}"
-        pointer = node["$ref"][1:]
-        node = lookup(pointer)
-    return pointer, node
-
-
-def channel_messages() -> Iterator[tuple[str, str, str, dict]]:
-    """(channel id, address, pointer of the message, message) for every message on every channel."""
-    for channel_id, channel in DOC["channels"].items():
-        for message_id in channel.get("messages") or {}:
-            pointer, message = follow(f"/channels/{channel_id}/messages/{message_id}")
-            yield channel_id, channel["address"], pointer, message
-
-
-def ce_type_of(message: dict) -> str | None:
-    return message.get("headers", {}).get("properties", {}).get("ce_type", {}).get("const")
-
-
-def messages_by_type() -> dict[str, tuple[str, str, dict]]:
-    found: dict[str, tuple[str, str, dict]] = {}
-    for _, address, pointer, message in channel_messages():
-        ce_type = ce_type_of(message)
-        assert ce_type, f"{pointer}: no `ce_type` const in its headers"
-        assert ce_type not in found, f"{ce_type} is described twice"
-        found[ce_type] = (address, pointer, message)
-    return found
-
-
-def aggregate_id(address: str, payload: dict) -> str | None:
-    """The aggregate id a payload names: its root object's `id`, or for a unit's progress in a
-    movement (no root object, no `id`) `<movement_id>.<unit_id>`."""
-    if address == reports_events.PROGRESS_TOPIC:
-        return f"{payload.get('movement_id')}.{payload.get('unit_id')}"
-    if address == council_events.COUNCILS_TOPIC and "session_id" in payload:  # a tally names its session
-        return payload["session_id"]
-    if address == awards_events.DECISIONS_TOPIC and "decision_id" in payload:  # a revocation names its decision
-        return payload["decision_id"]
-    if address == awards_events.NOMINATIONS_TOPIC:  # nominations and the disclosures of them share a topic
-        return (payload.get("nomination") or payload.get("disclosure") or payload.get("proposal") or {}).get("id")
-    return (payload.get(ROOT.get(address, "")) or {}).get("id")
 
 
 def fixed_header(pointer: str, message: dict, name: str) -> str | None:
@@ -148,23 +73,6 @@ def fixed_header(pointer: str, message: dict, name: str) -> str | None:
         if const is not None:
             return const
     return None
-
-
-def validator(pointer: str) -> Draft7Validator:
-    return Draft7Validator({"$ref": f"{BASE}#{pointer}"}, registry=SCHEMAS, format_checker=FORMATS)
-
-
-def header_schemas(pointer: str, message: dict) -> list[str]:
-    """Pointers of the header schemas a message's headers must all satisfy: its traits' and its own
-    (traits merge into the message; validating against each is the same as against the merge)."""
-    pointers = []
-    for i, _ in enumerate(message.get("traits", [])):
-        trait_pointer, trait = follow(f"{pointer}/traits/{i}")
-        if "headers" in trait:
-            pointers.append(f"{trait_pointer}/headers")
-    if "headers" in message:
-        pointers.append(f"{pointer}/headers")
-    return pointers
 
 
 def every_ref(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
@@ -394,51 +302,6 @@ def drive_every_change(client, officer, as_role) -> None:
     ok(client.put(f"{cluster_url}/terms/{today.year}", json=term, headers=etag(cluster_url)))
     block = {"name": "Khối các cơ quan tỉnh", "kind": "block", "member_ids": [province, board], "terms": [{"year": today.year, "leader_id": board}]}
     ok(client.post("/api/v1/clusters", json=block, headers=officer), 201)
-
-
-def schema_problems(pointer: str, instance: Any, what: str, validators: dict[str, Draft7Validator] | None = None) -> list[str]:
-    """What is wrong with `instance` by the schema at `pointer`, one line per error."""
-    found = validator(pointer) if validators is None else validators.setdefault(pointer, validator(pointer))
-    return [f"{what}: {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in sorted(found.iter_errors(instance), key=lambda e: list(e.absolute_path))]
-
-
-def outbox_problems(db: Database, collections: Iterable[str]) -> tuple[list[str], Counter[str]]:
-    """Every event in the outboxes of `collections`, in the wire form the relay sends, checked
-    against its message: payload and header schemas, topic, key = `ce_subject` = the document's
-    id = the aggregate id the payload names, sequences increasing per aggregate. Returns the
-    problems and how many events of each type were seen."""
-    described = messages_by_type()
-    validators: dict[str, Draft7Validator] = {}
-
-    def check(pointer: str, instance: Any, what: str) -> list[str]:
-        return schema_problems(pointer, instance, what, validators)
-
-    seen: Counter[str] = Counter()
-    problems: list[str] = []
-    for collection in collections:
-        for doc in db[collection].find({}, {"outbox": 1}):
-            sequences = []
-            for entry in doc.get("outbox", []):
-                what = f"{collection}/{doc['_id']} {entry['type']} #{entry.get('sequence')}"
-                if entry["type"] not in described:
-                    problems.append(f"{what}: no message in the contract has this ce_type")
-                    continue
-                address, pointer, message = described[entry["type"]]
-                key, value, headers = Event.from_outbox_entry(entry).to_kafka()  # the record the relay sends
-                payload, header_map = json.loads(value), {name: raw.decode() for name, raw in headers}
-                if entry["topic"] != address:
-                    problems.append(f"{what}: published on {entry['topic']}, described on {address}")
-                problems += check(f"{pointer}/payload", payload, f"{what} payload")
-                for headers_pointer in header_schemas(pointer, message):
-                    problems += check(headers_pointer, header_map, f"{what} headers")
-                named = aggregate_id(address, payload)
-                if not key.decode() == header_map.get("ce_subject") == str(doc["_id"]) == named:
-                    problems.append(f"{what}: key {key!r}, ce_subject {header_map.get('ce_subject')!r} and payload id {named!r} differ")
-                sequences.append(entry["sequence"])
-                seen[entry["type"]] += 1
-            if sequences != sorted(set(sequences)):
-                problems.append(f"{collection}/{doc['_id']}: sequences do not increase: {sequences}")
-    return problems, seen
 
 
 def test_every_event_the_registry_writes_validates_against_its_message(registry_app, registry_client, officer, as_role):

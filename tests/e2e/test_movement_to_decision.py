@@ -3,7 +3,9 @@ movement (notify mails the plan to the participants) → the commune's final rep
 accepted in reports → awards learns the unit's progress and the nomination's pre-check turns green
 → appraisal → council secret ballot → the tally moves the nomination on (awards consumes its own
 topic) → disclosure → the chairman issues the decision → DecisionIssued on Kafka → the nomination
-is decided, and notify announces the decision publicly and mails it, with its .docx, to the unit."""
+is decided, and notify announces the decision publicly and mails it, with its .docx, to the unit.
+At the end, every record the run put on the services' topics validates against its message in
+`contracts/asyncapi.yaml` (`tdkt_localstack.contract.kafka_problems`)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import requests
 from kafka import KafkaConsumer
 from tdkt.auth.tokens import mint_token
 from tdkt.clock import local_today
+from tdkt.services import service_named
+from tdkt_localstack.contract import end_offsets, kafka_problems
 from tdkt_localstack.pytest_plugin import TEST_AUDIENCE, TEST_ISSUER
 from tdkt_localstack.testing import wait_until
 
@@ -50,6 +54,9 @@ def test_a_movement_ends_in_an_issued_decision(system, dev_keys, servers, smtp_s
         token = mint_token(dev_keys[0].read_bytes(), issuer=TEST_ISSUER, audience=TEST_AUDIENCE, roles=list(roles), unit_id=unit, subject=subject)
         return {"Authorization": f"Bearer {token}"}
 
+    topics = [t.name for name in system.services for t in service_named(name).topics]
+    start = end_offsets(servers.kafka_bootstrap, topics)  # the Kafka is shared: check only what this test produces
+
     officer, chairman = auth("tdkt_officer"), auth("chairman")
     registry, reports, awards = Client(system.url("registry")), Client(system.url("reports")), Client(system.url("awards"))
     system.tdkt("awards", "seed-catalogue")
@@ -78,11 +85,13 @@ def test_a_movement_ends_in_an_issued_decision(system, dev_keys, servers, smtp_s
         },
         officer,
     )["id"]
+    # notify must know the commune's address before the launch it mails (its consumer may still be replaying the shared units topic)
+    wait_until(lambda: (system.db("notify").unit_views.find_one({"_id": commune}) or {}).get("contacts"), timeout=240, message="notify's copy of the commune")
     registry.post(f"/movements/{movement}/launch", {}, officer, etag_of=f"/movements/{movement}")
 
     # reports: the commune's final report, submitted by its head and accepted
     reporter, head = auth("unit_reporter", unit=commune), auth("unit_head", unit=commune)
-    found = wait_until(lambda: reports.get("/reports", reporter, movement_id=movement).json().get("items"), timeout=60, message="the final report's period")
+    found = wait_until(lambda: reports.get("/reports", reporter, movement_id=movement).json().get("items"), timeout=240, message="the final report's period")
     report = f"/reports/{found[0]['id']}"
     etag = reports.get(report, reporter).headers["ETag"]
     saved = requests.put(
@@ -106,7 +115,7 @@ def test_a_movement_ends_in_an_issued_decision(system, dev_keys, servers, smtp_s
         response = requests.post(f"{awards.base}/nominations", json=nomination, headers=head, timeout=30)
         return response.json() if response.status_code == 201 else None
 
-    nid = wait_until(drafted, timeout=60, message="awards has copied the unit and the movement")["id"]
+    nid = wait_until(drafted, timeout=240, message="awards has copied the unit and the movement")["id"]
     url = f"/nominations/{nid}"
     for doc_type in ("to_trinh", "bao_cao_thanh_tich", "bien_ban_binh_xet"):
         etag = awards.get(url, head).headers["ETag"]
@@ -120,7 +129,7 @@ def test_a_movement_ends_in_an_issued_decision(system, dev_keys, servers, smtp_s
         checks = {c["rule"]: c["ok"] for c in awards.get(url, officer).json()["eligibility"]["checks"]}
         return checks if checks.get("unit_reports_accepted") else None
 
-    checks = wait_until(green, timeout=60, message="the accepted report reaches the nomination's pre-check")
+    checks = wait_until(green, timeout=240, message="the accepted report reaches the nomination's pre-check")
     assert all(checks.values()), checks
     awards.post(f"{url}/appraise", {"outcome": "eligible"}, officer, etag_of=url)
 
@@ -174,7 +183,7 @@ def test_a_movement_ends_in_an_issued_decision(system, dev_keys, servers, smtp_s
     def mail(prefix: str):
         return next((m for m in smtp_server.messages() if m["Subject"].startswith(prefix)), None)
 
-    plan = wait_until(lambda: mail("Phát động phong trào"), timeout=60, message="the movement's plan mailed to the commune")
+    plan = wait_until(lambda: mail("Phát động phong trào"), timeout=240, message="the movement's plan mailed to the commune")
     assert plan["To"] == "ubnd.binhlu@laichau.gov.vn" and "Giải ngân đầu tư công: 95" in plan.get_body(("plain",)).get_content()
     decision_mail = wait_until(lambda: mail(f"Quyết định số {issued['reference']}"), timeout=60, message="the decision mailed to the awarded unit")
     [document] = [part for part in decision_mail.iter_attachments()]
@@ -182,3 +191,12 @@ def test_a_movement_ends_in_an_issued_decision(system, dev_keys, servers, smtp_s
     notify = Client(system.url("notify"))
     public = wait_until(lambda: notify.get("/announcements", {}).json()["items"] or None, timeout=30, message="the public announcement")
     assert public[0]["title"].startswith(f"Quyết định số {issued['reference']}")
+
+    # every event that went over Kafka in this run validates against its message in the contract
+    problems, seen = kafka_problems(bootstrap, topics, start)
+    assert not problems, "\n".join(problems)
+    main = ["registry.unit.established", "registry.movement.launched", "reports.report.submitted", "reports.report.accepted", "reports.movement_progress.updated"]
+    main += ["awards.nomination.submitted", "awards.nomination.appraised", "awards.council_session.opened", "awards.council_session.closed", "awards.ballot.tallied"]
+    main += ["awards.nomination.approved", "awards.disclosure.opened", "awards.decision.issued", "awards.nomination.decided"]
+    missing = [name for name in main if f"vn.tdkt.{name}.v1" not in seen]
+    assert not missing, f"not seen on Kafka: {missing} (seen: {dict(seen)})"

@@ -1,6 +1,7 @@
 """`python -m tdkt_localstack up`: run the whole system locally (what `make up` calls).
 `python -m tdkt_localstack prepare`: only fetch and build the servers (what `make test` runs
-first, so a cold build is not counted against the first test's time limit)."""
+first, so a cold build is not counted against the first test's time limit).
+`python -m tdkt_localstack demo`: replay the 2023 plan against the running system (`make demo`)."""
 
 import sys
 
@@ -9,6 +10,12 @@ from tdkt_localstack.ferretdb import ensure_binary
 from tdkt_localstack.kafka import ensure_jars, kafka_version
 from tdkt_localstack.paths import sub
 from tdkt_localstack.supervisor import up
+
+
+def demo() -> int:
+    from tdkt_localstack.demo import main
+
+    return main()
 
 
 def prepare() -> int:
@@ -23,8 +30,8 @@ def prepare() -> int:
 
 
 if __name__ == "__main__":
-    commands = {"up": up, "prepare": prepare}
+    commands = {"up": up, "prepare": prepare, "demo": demo}
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
-        print("usage: python -m tdkt_localstack up|prepare", file=sys.stderr)
+        print("usage: python -m tdkt_localstack up|prepare|demo", file=sys.stderr)
         sys.exit(2)
     sys.exit(commands[sys.argv[1]]())
