@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import mongoengine
 import pytest
 from tdkt.auth.tokens import mint_token
+from tdkt.clock import local_today
 from tdkt.events.consumer import HandlerContext
 from tdkt.events.envelope import Event, EventType
 from tdkt.web.app import create_app
@@ -166,7 +167,7 @@ def test_collective_workflow_with_deadlines_and_progress(client, head, officer, 
         doc, etag = attach(client, doc, etag, doc_type, head)
     assert doc["missing_documents"] == []
     doc, etag = command(client, doc["id"], "submit", etag, head)
-    today = date.today()
+    today = local_today()
     assert doc["state"] == "submitted" and doc["deadlines"]["appraisal_due"] == add_working_days(today, 20).isoformat()
     assert doc["deadlines"]["return_by"] == add_working_days(today, 5).isoformat()
 
@@ -377,11 +378,11 @@ def test_from_appraisal_to_decision_and_revocation(client, head, officer, as_rol
     agenda = [{"item_id": "a", "candidate": "Xã Bình Lư", "nomination_id": team["id"]}, {"item_id": "b", "candidate": "Lò Thị Mai", "nomination_id": person["id"]}]
     refused = client.post(
         "/api/v1/council-sessions",
-        json={"council_id": council["id"], "date": date.today().isoformat(), "agenda": [*agenda, {"item_id": "c", "candidate": "x", "nomination_id": draft["id"]}]},
+        json={"council_id": council["id"], "date": local_today().isoformat(), "agenda": [*agenda, {"item_id": "c", "candidate": "x", "nomination_id": draft["id"]}]},
         headers=officer,
     )
     assert refused.status_code == 422 and "agenda.2.nomination_id" in refused.get_json()["errors"]["json"]
-    session = ok(client.post("/api/v1/council-sessions", json={"council_id": council["id"], "date": date.today().isoformat(), "agenda": agenda}, headers=officer), 201)
+    session = ok(client.post("/api/v1/council-sessions", json={"council_id": council["id"], "date": local_today().isoformat(), "agenda": agenda}, headers=officer), 201)
     assert {i["item_id"]: i["title_code"] for i in session["agenda"]} == {"a": "TTLDTT", "b": "LDTT"}
     assert ok(client.get(f"/api/v1/nominations/{team['id']}", headers=officer))["state"] == "on_agenda"
 
@@ -409,7 +410,7 @@ def test_from_appraisal_to_decision_and_revocation(client, head, officer, as_rol
     assert bad.status_code == 422 and "nomination_ids.0" in bad.get_json()["errors"]["json"]
     opened = client.post("/api/v1/disclosures", json={"title": "Công khai danh sách đề nghị khen thưởng", "nomination_ids": [team["id"]]}, headers=officer)
     disclosure = ok(opened, 201)
-    assert disclosure["closes"] == add_working_days(date.today(), 5).isoformat()
+    assert disclosure["closes"] == add_working_days(local_today(), 5).isoformat()
     public = ok(client.get(f"/api/v1/public/disclosures/{disclosure['id']}"))
     assert public["entries"] == [
         {
@@ -427,7 +428,7 @@ def test_from_appraisal_to_decision_and_revocation(client, head, officer, as_rol
     assert ok(client.get(f"/api/v1/nominations/{team['id']}", headers=officer))["state"] == "in_disclosure"
 
     # a decision waits for the window, then for pending objections
-    during = client.post("/api/v1/decisions", json=decision_body(date.today(), [team["id"]]), headers=officer)
+    during = client.post("/api/v1/decisions", json=decision_body(local_today(), [team["id"]]), headers=officer)
     assert during.status_code == 409 and "in disclosure until" in during.get_json()["detail"]
     etag = opened.headers["ETag"]
     objected = client.post(

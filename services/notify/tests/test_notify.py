@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import mongoengine
 import pytest
+from tdkt.clock import TIMEZONE
 from tdkt.events.consumer import HandlerContext
 from tdkt.events.envelope import Event, EventType
 from tdkt.web.app import create_app
@@ -129,8 +130,8 @@ def test_digest_mode_sends_one_email_per_unit_per_day(db, client, dispatcher, sm
         report_event(db, "due_soon", period=period)
     dispatcher.drain()
     assert smtp_server.messages() == []
-    tomorrow = datetime.now(UTC) + timedelta(days=1)
-    morning = tomorrow.replace(hour=1, minute=0)  # 08:00 in Vietnam
+    tomorrow = datetime.now(TIMEZONE) + timedelta(days=1)
+    morning = tomorrow.replace(hour=8, minute=0).astimezone(UTC)  # the next morning in Vietnam, after the digest hour
     assert send_digests(db, at=morning) == {"digests_queued": 1}
     assert send_digests(db, at=morning) == {"digests_queued": 0}
     dispatcher.drain()

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from tdkt.clock import local_today
 
 from tdkt_localstack.testing import wait_until
 
@@ -51,7 +52,7 @@ class Context:
     mails: Callable[[], list]  # the messages the mail catcher holds
     out: Path  # where the generated files go
     say: Callable[[str], None] = print
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=local_today)  # Vietnam's date, as the services count
 
 
 class Api:
