@@ -33,9 +33,9 @@ up: .venv/.synced
 
 test: .venv/.synced
 	@if [ -z "$$TDKT_TEST_KAFKA_BOOTSTRAP" ]; then $(UV) run --frozen --no-sync python -m tdkt_localstack prepare; fi
-	@# tests/deploy checks the compose files with `docker compose config` (no engine needed); a docker
-	@# client without its compose plugin gets the compose CLI built from the Go module proxy (cached)
-	@if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1; then bash deploy/compose/build-cli.sh; fi
+	@# tests/deploy checks the compose files with `docker compose config` (no engine needed); without a
+	@# docker client or its compose plugin, the compose CLI is built from the Go module proxy (cached)
+	@if ! { command -v docker >/dev/null && docker compose version >/dev/null 2>&1; }; then bash deploy/compose/build-cli.sh; fi
 	$(UV) run --frozen --no-sync pytest
 
 bench: .venv/.synced

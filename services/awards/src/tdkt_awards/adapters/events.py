@@ -1,6 +1,7 @@
 """Events the awards service publishes from its rule catalogue (council events: council_events.py)."""
 
 from tdkt.events.envelope import EventType
+from tdkt.events.registry_types import MOVEMENT_TYPES, UNIT_TYPES  # noqa: F401 (re-exported)
 
 CATALOGUE_TOPIC = "awards.catalogue.v1"
 CATALOGUE_ACTIVATED = EventType("vn.tdkt.awards.catalogue.activated.v1", CATALOGUE_TOPIC)
@@ -19,6 +20,4 @@ DISCLOSURE_OPENED = EventType("vn.tdkt.awards.disclosure.opened.v1", NOMINATIONS
 PROVINCE_PROPOSAL_SENT = EventType("vn.tdkt.awards.province_proposal.sent.v1", NOMINATIONS_TOPIC)
 
 # what this service consumes (tolerant reader: only the fields used, see service_layer/projections.py)
-UNIT_TYPES = [f"vn.tdkt.registry.unit.{n}.v1" for n in ("established", "updated", "renamed", "moved", "merged", "split", "dissolved")]
-MOVEMENT_TYPES = [f"vn.tdkt.registry.movement.{n}.v1" for n in ("launched", "amended", "closed", "cancelled")]
 PROGRESS_UPDATED_TYPE, PROGRESS_TOPIC = "vn.tdkt.reports.movement_progress.updated.v1", "reports.progress.v1"

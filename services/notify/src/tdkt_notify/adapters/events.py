@@ -1,12 +1,11 @@
 """The events notify reads (every service's) and the one it publishes."""
 
 from tdkt.events.envelope import EventType
+from tdkt.events.registry_types import MOVEMENT_TYPES, UNIT_TYPES  # noqa: F401 (re-exported)
 
 DELIVERIES_TOPIC = "notify.deliveries.v1"
 DELIVERY_DEAD = EventType("vn.tdkt.notify.delivery.dead.v1", DELIVERIES_TOPIC)
 
-UNIT_TYPES = [f"vn.tdkt.registry.unit.{n}.v1" for n in ("established", "updated", "renamed", "moved", "merged", "split", "dissolved")]
-MOVEMENT_TYPES = [f"vn.tdkt.registry.movement.{n}.v1" for n in ("launched", "amended", "closed", "cancelled")]
 # type → topic of every event notify may route (the default rules name most of them; an operator may route the others)
 ROUTABLE = {
     **{t: "registry.movements.v1" for t in MOVEMENT_TYPES},
