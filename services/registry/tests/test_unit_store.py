@@ -3,6 +3,8 @@ missed, and snapshots that load the same directory as reading every document."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from tdkt.errors import Busy
 from tdkt.leases import Lease
@@ -24,6 +26,32 @@ def test_a_second_writer_waits_then_gives_up_with_busy(mongo_db, app):
         establish(impatient, "Phòng Nội vụ")
     other.release()
     assert establish(impatient, "Phòng Nội vụ")
+
+
+def test_threads_sharing_a_store_take_turns(mongo_db, app):
+    """An API worker's threads share one store, so one lease holder: the second thread must
+    still wait for the first (found by bench/http.py: concurrent establishments answered 503)."""
+    store = UnitStore(mongo_db, lock_wait_s=0.3)
+    inside, leave, outcome = threading.Event(), threading.Event(), []
+
+    def first() -> None:
+        with store.writing():
+            inside.set()
+            leave.wait(10)
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert inside.wait(10)
+    try:
+        establish(store, "Phòng Nội vụ")
+        outcome.append("entered while another thread wrote")
+    except Busy:
+        outcome.append("busy")
+    finally:
+        leave.set()
+        holder.join()
+    assert outcome == ["busy"]
+    assert establish(store, "Phòng Nội vụ")
 
 
 def test_readers_catch_up_with_acts_written_elsewhere(mongo_db, app):

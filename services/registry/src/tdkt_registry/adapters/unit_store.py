@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import socket
+import threading
 import time
 import uuid
 import zlib
@@ -87,6 +88,9 @@ class UnitStore:
         self.db = db
         self.lock_wait_s = lock_wait_s
         self.lease = Lease(db, LOCK, f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}", lease_ttl_s)
+        # The lease names this store as its holder, and an API worker's threads share one store:
+        # they take turns here first, or a second thread would "hold" the lease too.
+        self._writer = threading.Lock()
 
     # ---- reading ----
 
@@ -163,16 +167,22 @@ class UnitStore:
     @contextmanager
     def writing(self) -> Iterator[Directory]:
         """Hold the directory's lease; yield the directory as it is now (pending work finished)."""
+        busy = "Danh mục đơn vị đang được cập nhật, hãy thử lại / the unit directory is being changed by someone else, retry shortly"
         deadline = time.monotonic() + self.lock_wait_s
-        while not self.lease.acquire():
-            if time.monotonic() > deadline:
-                raise Busy("Danh mục đơn vị đang được cập nhật, hãy thử lại / the unit directory is being changed by someone else, retry shortly")
-            time.sleep(0.05)
+        if not self._writer.acquire(timeout=self.lock_wait_s):
+            raise Busy(busy)
         try:
-            self.resume_pending()
-            yield self.directory(fresh=True)
+            while not self.lease.acquire():
+                if time.monotonic() > deadline:
+                    raise Busy(busy)
+                time.sleep(0.05)
+            try:
+                self.resume_pending()
+                yield self.directory(fresh=True)
+            finally:
+                self.lease.release()
         finally:
-            self.lease.release()
+            self._writer.release()
 
     def keep_alive(self) -> None:
         """Long writers (an import) renew the lease between change sets."""
