@@ -100,6 +100,13 @@ def test_a_unit_sees_only_its_own_reports(client, as_role, officer, registry):
     assert client.get("/api/v1/reports", query_string={"movement_id": movement["id"]}, headers=officer).get_json()["total"] == 6
 
 
+def test_a_page_of_reports_names_each_reports_movement(client, officer, registry):
+    unit = registry.unit("Xã Bình Lư")
+    first, second = registry.movement([unit]), registry.movement([unit], title="Thi đua xây dựng nông thôn mới")
+    items = client.get("/api/v1/reports", headers=officer).get_json()["items"]  # one title read per movement, not per report
+    assert len(items) == 6 and {(r["movement_id"], r["movement_title"]) for r in items} == {(first["id"], first["title"]), (second["id"], second["title"])}
+
+
 def test_a_merged_units_open_periods_pass_to_its_successor(client, as_role, registry):
     old, successor = registry.unit("Thị trấn Tam Đường"), registry.unit("Xã Bình Lư (mới)")
     movement = registry.movement([old])

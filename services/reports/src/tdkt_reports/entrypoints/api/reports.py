@@ -24,8 +24,13 @@ def _etag(doc: Report) -> dict:
     return {"id": doc.id, "version": doc.version}
 
 
-def _view(doc: Report) -> dict:
-    movement = MovementView.objects(id=doc.movement_id).only("title").first()
+def _view(doc: Report, titles: dict[str, str | None] | None = None) -> dict:
+    """`titles`: the movements' titles already read for this answer (a page is mostly one
+    movement: one read for the page, not one per report)."""
+    titles = {} if titles is None else titles
+    if doc.movement_id not in titles:
+        movement = MovementView.objects(id=doc.movement_id).only("title").first()
+        titles[doc.movement_id] = movement.title if movement else None
     fields = (
         "id",
         "movement_id",
@@ -44,7 +49,7 @@ def _view(doc: Report) -> dict:
         "history",
         "version",
     )
-    return {k: getattr(doc, k) for k in fields} | {"movement_title": movement.title if movement else None}
+    return {k: getattr(doc, k) for k in fields} | {"movement_title": titles[doc.movement_id]}
 
 
 def _conflicts(view):
@@ -63,7 +68,8 @@ class Reports(MethodView):
             if name in args:
                 query = query.filter(**{name: args[name]})
         page = paginate(query.order_by("due", "id"), args)
-        page["items"] = [_view(d) for d in page["items"]]
+        titles: dict[str, str | None] = {}
+        page["items"] = [_view(d, titles) for d in page["items"]]
         return page
 
 
