@@ -16,7 +16,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,22 +67,32 @@ class OutboxRelay:
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="relay-store")
 
     # -- one pass, in three steps --------------------------------------------------------------
-    def claim(self) -> list[Claim]:
+    def claim(self) -> Iterator[Claim]:
+        """The aggregates with pending events, yielded as their reads come back, oldest hint first."""
         hints = sorted(self.db[HINTS].find({}).limit(self.settings.batch_size), key=lambda h: h["at"])
         if not hints:
-            return []
+            return
         # Delete the hints before reading: a writer that appends after this point leaves a new
         # hint behind, so its event is never stranded without one.
         self.db[HINTS].delete_many({"_id": {"$in": [h["_id"] for h in hints]}})
-        # One read by _id per aggregate (the only lookup every store indexes), several in flight:
-        # the store works on them while this process serialises the events of the previous ones.
+        # One read by _id per aggregate (the only lookup FerretDB pushes down: an `$in` scans the
+        # collection), several in flight, yielded in hint order: the store works on the next reads
+        # while this process serialises and sends the events of the previous ones.
         docs = self._pool.map(lambda h: (h, self.db[h["c"]].find_one({"_id": h["a"]}, {"outbox": 1})), hints)
-        return [Claim(h["c"], h["a"], doc["outbox"]) for h, doc in docs if doc and doc.get("outbox")]
+        for h, doc in docs:
+            if doc and doc.get("outbox"):
+                yield Claim(h["c"], h["a"], doc["outbox"])
 
-    def publish(self, claims: list[Claim]) -> None:
+    def publish(self, claims: Iterable[Claim]) -> list[Claim]:
         """Send every entry and wait until Kafka has acknowledged (or refused) each one."""
+        sent: list[Claim] = []
         futures = []
-        for i, claim in enumerate(claims):
+        refused = False
+        for claim in claims:
+            sent.append(claim)
+            if refused:
+                claim.failed = True
+                continue
             try:
                 for entry in claim.entries:
                     key, value, headers = Event.from_outbox_entry(entry).to_kafka()
@@ -91,10 +101,8 @@ class OutboxRelay:
                 # send() itself refused (no metadata within max_block_ms: the broker is away).
                 # This aggregate and the rest stay in their outboxes, to be retried after a pause.
                 log.warning("kafka refused events; retrying later", error=str(exc))
-                for rest in claims[i:]:
-                    rest.failed = True
-                break
-        while True:
+                claim.failed = refused = True
+        while futures:
             try:
                 self.producer.flush(timeout=1.0)
                 break
@@ -104,6 +112,7 @@ class OutboxRelay:
         for claim, future in futures:
             if not future.is_done or future.failed():
                 claim.failed = True
+        return sent
 
     def acknowledge(self, claims: list[Claim]) -> int:
         """Remove what Kafka acknowledged; re-hint what it did not, to be retried."""
@@ -125,10 +134,9 @@ class OutboxRelay:
             return 0
         if time.monotonic() >= self._next_sweep:
             self.sweep()
-        claims = self.claim()
+        claims = self.publish(self.claim())
         if not claims:
             return 0
-        self.publish(claims)
         self.failed_aggregates = sum(c.failed for c in claims)
         if self.failed_aggregates:
             log.warning("kafka did not acknowledge some events; they stay in their outboxes", aggregates=self.failed_aggregates)
