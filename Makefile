@@ -43,6 +43,7 @@ bench: .venv/.synced
 	$(UV) run --frozen --no-sync python -m bench.registry
 	$(UV) run --frozen --no-sync python -m bench.reports
 	$(UV) run --frozen --no-sync python -m bench.notify
+	$(UV) run --frozen --no-sync python -m bench.e2e
 	$(UV) run --frozen --no-sync python -m bench.http
 
 demo: .venv/.synced
