@@ -72,7 +72,8 @@ def relay_until_drained(kafka: KafkaSettings, mongo_uri: str, db_name: str) -> N
     relay = OutboxRelay(db, make_producer(kafka), ["bench_aggregates"], RelaySettings(5, 500, 3600, 30))
     relay._next_sweep = float("inf")  # every hint is there already; a sweep would only re-read
     while db[HINTS].estimated_document_count():
-        relay.run_once()
+        relay.run_once(overlap=True)
+    relay.settle()
     relay.producer.close()
 
 

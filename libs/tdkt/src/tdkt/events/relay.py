@@ -3,7 +3,9 @@
 One pass: take up to `batch_size` hints (oldest first) and delete them, read each aggregate's
 outbox by `_id`, send every entry (key = aggregate id) through the idempotent producer with
 acks=all, wait for the acknowledgements, and remove exactly the acknowledged entries with
-`$pullAll` (entries a writer appended meanwhile stay, with their own new hint).
+`$pullAll` (entries a writer appended meanwhile stay, with their own new hint). In the process
+loop that removal runs while the next pass reads and publishes other aggregates; an aggregate
+whose removal is in flight is left for the pass after.
 
 Crash anywhere and nothing is lost, at worst an event is published twice: a dead relay leaves
 the entries in the outbox, the sweep at the next start finds them, and consumers drop the
@@ -17,7 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -65,11 +67,21 @@ class OutboxRelay:
         self._next_housekeeping = 0.0
         self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="relay-store")
+        # The process loop removes one pass's entries while the next pass reads and publishes
+        # (a third of a pass's time, measured with pyinstrument): its own threads, so the next
+        # reads do not queue behind the removals.
+        self._ack_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relay-ack")
+        self._ack_pool_inner = ThreadPoolExecutor(max_workers=4, thread_name_prefix="relay-ack-store")
+        self._acking: Future | None = None
+        self._acking_keys: set[tuple[str, Any]] = set()
 
-    # -- one pass, in three steps --------------------------------------------------------------
+    # -- one pass, in three steps: claim, publish, acknowledge ---------------------------------
     def claim(self) -> Iterator[Claim]:
         """The aggregates with pending events, yielded as their reads come back, oldest hint first."""
         hints = sorted(self.db[HINTS].find({}).limit(self.settings.batch_size), key=lambda h: h["at"])
+        # An aggregate whose removal is still in flight waits for the next pass (its hint stays):
+        # read now, it would still show the entries just published and send them again.
+        hints = [h for h in hints if (h["c"], h["a"]) not in self._acking_keys]
         if not hints:
             return
         # Delete the hints before reading: a writer that appends after this point leaves a new
@@ -114,33 +126,51 @@ class OutboxRelay:
                 claim.failed = True
         return sent
 
-    def acknowledge(self, claims: list[Claim]) -> int:
+    def acknowledge(self, claims: list[Claim], pool: ThreadPoolExecutor | None = None) -> int:
         """Remove what Kafka acknowledged; re-hint what it did not, to be retried."""
         for claim in claims:
             if claim.failed:
                 hint_pending(self.db, claim.collection, claim.aggregate_id)
         published = [c for c in claims if not c.failed]
-        list(self._pool.map(lambda c: self.db[c.collection].update_one({"_id": c.aggregate_id}, {"$pullAll": {"outbox": c.entries}}), published))
+        list((pool or self._pool).map(lambda c: self.db[c.collection].update_one({"_id": c.aggregate_id}, {"$pullAll": {"outbox": c.entries}}), published))
         done = sum(len(c.entries) for c in published)
         if done:
             self.published_total += done
             self.last_published_at = datetime.now(UTC)
         return done
 
-    def run_once(self) -> int:
-        """One pass; the number of events published and removed from outboxes."""
+    def run_once(self, overlap: bool = False) -> int:
+        """One pass; the number of events removed from outboxes. With `overlap` (the process
+        loop), this pass's removal is left running while the next pass reads and publishes, and
+        the count is that of the previous pass's removal; without it, the pass is complete on return."""
         self.failed_aggregates = 0
         if not self.lease.held():
-            return 0
+            return self.settle()
+        done = 0
         if time.monotonic() >= self._next_sweep:
+            done += self.settle()  # the sweep must not find entries whose removal is in flight
             self.sweep()
         claims = self.publish(self.claim())
+        done += self.settle()
         if not claims:
-            return 0
+            return done
         self.failed_aggregates = sum(c.failed for c in claims)
         if self.failed_aggregates:
             log.warning("kafka did not acknowledge some events; they stay in their outboxes", aggregates=self.failed_aggregates)
-        return self.acknowledge(claims)
+        if not overlap:
+            return done + self.acknowledge(claims)
+        self._acking_keys = {(c.collection, c.aggregate_id) for c in claims}
+        self._acking = self._ack_pool.submit(self.acknowledge, claims, self._ack_pool_inner)
+        return done
+
+    def settle(self) -> int:
+        """Wait for the removal in flight, if any; the number of events it removed."""
+        if self._acking is None:
+            return 0
+        try:
+            return self._acking.result()
+        finally:
+            self._acking, self._acking_keys = None, set()
 
     def sweep(self) -> int:
         """Re-hint every aggregate whose outbox is not empty (after a crash, or a lost hint)."""
@@ -160,7 +190,7 @@ class OutboxRelay:
         backoff = 0.5
         while not self._stopping.is_set():
             try:
-                published = self.run_once()
+                published = self.run_once(overlap=True)
                 self.report_status()
                 if self.housekeeping and time.monotonic() >= self._next_housekeeping:
                     self._next_housekeeping = time.monotonic() + 3600
@@ -175,9 +205,10 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
                 continue
             backoff = 0.5
-            if not published:
+            if not published and self._acking is None:
                 self._stopping.wait(self.settings.poll_interval_ms / 1000)
         try:
+            self.settle()
             self.lease.release()
         except STORE_UNAVAILABLE:
             pass  # it expires by itself
