@@ -52,6 +52,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -509,7 +510,9 @@ def rate_rows(part: list[Submission], raw: list[float], rate: float, timeout: fl
     ok = [s for s in part if s.status == 200]
     done = [s.confirmed - s.scheduled for s in ok if s.confirmed]
     lags = [s.sent - s.scheduled for s in part if s.sent]
-    out = [row(f"e2e: report → awards + notify, confirmed within {timeout:.0f} s at {r}", len(done), f"of {len(part)} sent ({len(ok)} accepted by the API)")]
+    refused = Counter("timeout" if s.status == -1 else str(s.status) for s in part if s.status != 200)  # -1: no answer within 60 s
+    why = f"; refused: {', '.join(f'{k} ×{v}' for k, v in refused.most_common())}" if refused else ""
+    out = [row(f"e2e: report → awards + notify, confirmed within {timeout:.0f} s at {r}", len(done), f"of {len(part)} sent ({len(ok)} accepted by the API{why})")]
     if done:
         for p in (50, 90, 99):
             out.append(row(f"e2e: report → awards + notify, p{p} at {r}", percentile(done, p) * 1000, "ms", percentile(raw, p) * 1000))
