@@ -38,6 +38,7 @@ from tdkt_notify.service_layer.config import CONFIG, Config
 
 UNITS, DELIVERIES, QUEUE, DIGESTS = "unit_views", "deliveries", "delivery_queue", "digests"
 MESSAGES, MAILBOXES, ANNOUNCEMENTS = "inbox_messages", "mailboxes", "announcements"
+MAILBOX_MARKS = "mailbox_marks"  # `<owner>` → `n`, moved with every entry: the API re-reads a mailbox only when it moves
 STATE_LABELS = {
     "submitted": "đã gửi, chờ thẩm định",
     "returned": "bị trả lại để bổ sung",
@@ -155,6 +156,9 @@ def deliver_inbox(db: Database, event: Event, owner: str, message: dict[str, str
     except DuplicateKeyError:
         pass  # a replay: the mailbox entry below is idempotent too
     db[MAILBOXES].update_one({"_id": owner}, {"$addToSet": {"entries": f"{created}|{message_id}"}}, upsert=True)
+    # after the entry, so a reader never keeps the mailbox as it was under the new mark; a crash in
+    # between is mended by the redelivery (a mark moved for nothing only costs the API a re-read)
+    db[MAILBOX_MARKS].update_one({"_id": owner}, {"$inc": {"n": 1}}, upsert=True)
     return 1
 
 

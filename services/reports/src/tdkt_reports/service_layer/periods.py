@@ -20,6 +20,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
 from tdkt_reports.domain.reports import EDITABLE, PeriodSpec, periods_of
+from tdkt_reports.service_layer import listing
 
 BATCH = 500
 
@@ -34,6 +35,7 @@ def _now() -> str:
 
 def generate(db: Database, movement: dict[str, Any], previous: dict[str, Any] | None = None) -> int:
     """Create the missing periods of a launched movement; returns how many were created."""
+    mark = listing.generation_starts(db, movement["id"])
     specs = periods_of(movement)
     new_docs = [_open_report(movement["id"], unit_id, spec) for unit_id in movement.get("participant_ids") or () for spec in specs]
     created = 0
@@ -46,6 +48,7 @@ def generate(db: Database, movement: dict[str, Any], previous: dict[str, Any] | 
                 raise
     if previous:
         _follow_schedule_changes(db, movement, previous, specs)
+    listing.generation_ends(db, movement["id"], mark)  # not reached on a failure: the mark stays busy
     return created
 
 

@@ -6,15 +6,17 @@ Every change needs `If-Match` with the ETag last read (the commands are POSTs: s
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from tdkt.web.auth import authorize, current_principal
 from tdkt.web.commands import command_route
-from tdkt.web.pagination import page_of, paginate
+from tdkt.web.pagination import page_of, paginate, paginate_list
 from tdkt.web.problems import PROBLEM_JSON, ProblemSchema
 
 from tdkt_reports.adapters.documents import MovementView, Report
 from tdkt_reports.entrypoints.api.report_schemas import AcceptSchema, DiffQuery, DiffSchema, DraftSchema, NoBodySchema, ReportQuery, ReportSchema, ReturnSchema
+from tdkt_reports.service_layer import listing
 from tdkt_reports.service_layer import reports as use_cases
 
 blp = Blueprint("reports", __name__, url_prefix="/reports", description="Báo cáo tiến độ thi đua / Progress reports")
@@ -52,6 +54,27 @@ def _view(doc: Report, titles: dict[str, str | None] | None = None) -> dict:
     return {k: getattr(doc, k) for k in fields} | {"movement_title": titles[doc.movement_id]}
 
 
+_NOT_LISTED = ("outbox", "history", "draft")
+
+
+def _by_movement(args) -> bool:
+    """A wide-sight caller listing one movement, at most by period: what `listing` can order."""
+    return "movement_id" in args and not current_principal().unit_filter() and not {"unit_id", "state", "late"} & args.keys()
+
+
+def _movement_page(args) -> dict | None:
+    """The page from the movement's kept order, each report read by `_id`; None if not kept."""
+    ordered = listing.ordered(current_app.extensions["tdkt"].db, args["movement_id"])
+    if ordered is None:
+        return None
+    if "period" in args:
+        ordered = [entry for entry in ordered if entry[1] == args["period"]]
+    page = paginate_list(ordered, args)
+    docs = (Report.objects(id=report_id).exclude(*_NOT_LISTED).first() for report_id, _ in page["items"])
+    page["items"] = [doc for doc in docs if doc is not None]  # reports are never deleted
+    return page
+
+
 def _conflicts(view):
     return blp.alt_response(409, schema=ProblemSchema, content_type=PROBLEM_JSON, description="Not allowed in the report's state (accepted, submitted, not yet open…)")(view)
 
@@ -63,11 +86,13 @@ class Reports(MethodView):
     @blp.response(200, page_of(ReportSchema))
     def get(self, args):
         """Báo cáo / reports: a unit's own, or all for officers; filter by movement, unit, state, period, late"""
-        query = Report.objects(**current_principal().unit_filter()).exclude("outbox", "history", "draft")
-        for name in ("movement_id", "unit_id", "state", "period", "late"):
-            if name in args:
-                query = query.filter(**{name: args[name]})
-        page = paginate(query.order_by("due", "id"), args)
+        page = _movement_page(args) if _by_movement(args) else None
+        if page is None:
+            query = Report.objects(**current_principal().unit_filter()).exclude(*_NOT_LISTED)
+            for name in ("movement_id", "unit_id", "state", "period", "late"):
+                if name in args:
+                    query = query.filter(**{name: args[name]})
+            page = paginate(query.order_by("due", "id"), args)
         titles: dict[str, str | None] = {}
         page["items"] = [_view(d, titles) for d in page["items"]]
         return page
