@@ -45,6 +45,8 @@ bench: .venv/.synced
 	$(UV) run --frozen --no-sync python -m bench.notify
 	$(UV) run --frozen --no-sync python -m bench.e2e
 	$(UV) run --frozen --no-sync python -m bench.http
+	$(UV) run --frozen --no-sync python -m bench.awards
+	$(UV) run --frozen --no-sync python -m bench.growth
 
 demo: .venv/.synced
 	$(UV) run --frozen --no-sync python -m tdkt_localstack demo

@@ -88,3 +88,72 @@ def serve(argv: list[str], env: dict, port: int, probe: str, timeout_s: float = 
         time.sleep(0.2)
     process.kill()
     raise SystemExit(f"{argv} did not answer on port {port}")
+
+
+# --- what the scale benchmarks and the growth curve share -----------------------------------------
+
+BASES = {"tenth": 0.1, "full": 1.0}  # what --scale 1 means: a tenth of the target, or the target
+
+
+def add_scale_options(parser) -> None:
+    """`--scale F --base tenth|full`: every size option is multiplied by F × base (1× = a tenth of
+    the target, so 10× is the target; `--base full` goes to ten times the targets). Without
+    `--scale`, the sizes are the options' own values (the targets)."""
+    parser.add_argument("--scale", type=float, default=None, help="growth factor applied to the sizes (1× = --base)")
+    parser.add_argument("--base", choices=sorted(BASES), default="tenth", help="what 1× is: a tenth of the target (default) or the target")
+
+
+def scaled(target: int, scale: float | None, base: str = "tenth") -> int:
+    return target if scale is None else max(1, round(target * scale * BASES[base]))
+
+
+def signing_keys() -> Path:
+    """A fresh key pair for the servers under test (JWT_PUBLIC_KEY_FILE) and for minting tokens."""
+    import tempfile
+
+    from tdkt.auth.tokens import generate_key_pair
+
+    keys = Path(tempfile.mkdtemp())
+    generate_key_pair(keys / "private.pem", keys / "public.pem")
+    return keys
+
+
+def bearer(keys: Path, roles: list[str], unit_id: str | None = None) -> dict:
+    from datetime import timedelta
+
+    from tdkt.auth.tokens import mint_token
+
+    token = mint_token((keys / "private.pem").read_bytes(), issuer="bench", audience="tdkt", roles=roles, unit_id=unit_id, ttl=timedelta(hours=2))
+    return {"Authorization": f"Bearer {token}"}
+
+
+def service_env(bootstrap: str, mongo_uri: str, database: str, keys: Path) -> dict:
+    """The environment of a service's API process under test (its own Prometheus directory)."""
+    import tempfile
+
+    return {
+        "MONGODB_URI": mongo_uri,
+        "MONGODB_DATABASE": database,
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "JWT_ISSUER": "bench",
+        "JWT_AUDIENCE": "tdkt",
+        "JWT_PUBLIC_KEY_FILE": str(keys / "public.pem"),
+        "WEB_TIMEOUT": "120",
+        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(),
+    }
+
+
+def serve_bare(env: dict, port: int) -> subprocess.Popen:
+    """The HTTP baseline: bench/bare_app.py under the services' gunicorn configuration."""
+    import sys
+    import tempfile
+
+    argv = [sys.executable, "-m", "gunicorn", "--config", "python:tdkt.gunicorn_conf", "bench.bare_app:app"]
+    return serve(argv, env | {"PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp()}, port, "/bare")
+
+
+def stop(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=30)

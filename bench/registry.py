@@ -5,7 +5,10 @@ Baselines, measured in the same run: for writes, inserting as many bare document
 into the same store; for a cold start, reading every unit document (what the snapshot avoids);
 for HTTP, a bare Flask JSON endpoint under the same gunicorn configuration.
 
-    python -m bench.registry [--agencies 10000] [--requests 300]
+    python -m bench.registry [--agencies 10000] [--requests 300] [--scale F --base tenth|full]
+
+`--scale F` multiplies the generated agencies by F × a tenth (`--base full`: F × 1); the 3,391
+administrative units are the country's and stay as they are.
 
 Requests are sent one after another by this process (closed loop, one client), after a warm-up.
 """
@@ -34,7 +37,7 @@ from tdkt_registry.domain import acts
 from tdkt_registry.domain.acts import Act, ChangeSet, NewUnit, UnitChange
 from tdkt_registry.service_layer.admin_units import import_admin_units
 
-from bench.common import bench_servers, percentile, record, row, serve
+from bench.common import add_scale_options, bench_servers, percentile, record, row, scaled, serve
 
 AGENCY_KINDS = ("agency", "school", "mass_organisation", "enterprise", "public_service_unit", "party_organisation")
 
@@ -84,7 +87,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--agencies", type=int, default=10000)
     parser.add_argument("--requests", type=int, default=300)
+    add_scale_options(parser)
     args = parser.parse_args()
+    args.agencies = scaled(args.agencies, args.scale, args.base)
 
     with bench_servers() as (bootstrap, mongo_uri):
         name = f"bench_registry_{os.getpid()}"

@@ -11,7 +11,10 @@ documents by `_id` (the least a reader without a cache or snapshot pays); for HT
 JSON endpoint under the same gunicorn configuration; for the exports, openpyxl (write-only) and
 the csv module writing the same number of plain cells.
 
-    python -m bench.reports [--units 3000] [--movements 3] [--requests 300]
+    python -m bench.reports [--units 3000] [--movements 3] [--requests 300] [--scale F --base tenth|full]
+
+`--scale F` multiplies the units by F × a tenth (`--base full`: F × 1): 1× is 300 units, 10,800
+reports; 10× the targets.
 
 Requests are sent one after another by this process (closed loop, one client), after a warm-up.
 """
@@ -38,7 +41,7 @@ from tdkt.store import connect_store
 from tdkt_localstack.ports import free_port
 from tdkt_reports.adapters.aggregation_inputs import progress_changed
 
-from bench.common import bench_servers, percentile, record, row, serve
+from bench.common import add_scale_options, bench_servers, percentile, record, row, scaled, serve
 from bench.registry import timings
 
 AREAS = [{"key": "kinh-te", "title": "Phát triển kinh tế"}, {"key": "van-hoa", "title": "Văn hóa – xã hội"}, {"key": "an-ninh", "title": "Quốc phòng, an ninh"}]
@@ -177,7 +180,9 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=3000)
     parser.add_argument("--movements", type=int, default=3)
     parser.add_argument("--requests", type=int, default=300)
+    add_scale_options(parser)
     args = parser.parse_args()
+    args.units = scaled(args.units, args.scale, args.base)
     rnd = random.Random(20240101)
 
     with bench_servers() as (bootstrap, mongo_uri):

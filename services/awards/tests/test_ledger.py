@@ -275,3 +275,24 @@ def test_the_service_consumer_takes_every_subscription_with_one_handler_per_even
     subscriptions = SERVICE.subscriptions()
     ConsumerRunner(db, None, None, "awards", subscriptions, CONSUMER)
     assert {(s.topic, s.event_type) for s in ledger.subscriptions()} <= {(s.topic, s.event_type) for s in subscriptions}
+
+
+def test_a_process_that_read_the_ledger_sees_the_next_decision_at_once(client, as_role, db):
+    """Each process holds the ledger's entries until `ledger_meta` says the consumer wrote more
+    (the store scans for any filter but `_id`): a read before and after an issue differ at once."""
+    assert totals(client, as_role, "unit") == {}
+    issued = {"id": uuid.uuid4().hex, "number": 7, "symbol": "QĐ-UBND", "issuer": ISSUER, "decision_date": "2026-03-02", "issued_at": "2026-03-02T08:00:00+00:00"}
+    award = {
+        "awardee_id": "a1",
+        "unit_id": BINH_LU,
+        "unit_name": "Xã Bình Lư",
+        "name": "Lò Thị Mai",
+        "subject": "individual",
+        "title_code": "LDTT",
+        "title_name": "Lao động tiên tiến",
+        "amount": 351_000,
+    }
+    assert ledger._insert(db, [ledger.issue_entry(issued, award)]) == 1
+    assert totals(client, as_role, "unit") == {BINH_LU: (351_000, 0, 351_000, 1)}
+    assert ledger._insert(db, [ledger.issue_entry(issued, award)]) == 0  # delivered again: the same figures
+    assert totals(client, as_role, "unit", year=2026) == {BINH_LU: (351_000, 0, 351_000, 1)}

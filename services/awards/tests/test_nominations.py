@@ -19,6 +19,7 @@ from tdkt.clock import local_today
 from tdkt.events.consumer import HandlerContext
 from tdkt.events.envelope import Event, EventType
 from tdkt.web.app import create_app
+from tdkt_awards.adapters import nomination_listing
 from tdkt_awards.adapters.council_documents import CouncilSession
 from tdkt_awards.adapters.documents import Decision, Nomination
 from tdkt_awards.bootstrap import SERVICE
@@ -260,6 +261,38 @@ def test_overdue_appraisals_are_listed(client, head, officer, app):
     assert ok(client.get("/api/v1/nominations?overdue=true", headers=officer))["total"] == 0  # not overdue today
     listed = ok(client.get("/api/v1/nominations?state=submitted", headers=officer))
     assert listed["total"] == 1 and listed["items"][0]["appraisal_working_days_left"] == 20
+
+
+def test_the_list_follows_every_write_and_waits_for_a_journal_gap(client, head, officer, app):
+    """The list is filtered from rows each process keeps in memory, caught up through the change
+    journal (`adapters/nomination_listing.py`): a change made by any path (the API, a consumer's
+    `_advance`) is listed at once, by this process and by another reading the same store; an
+    entry whose writer has counted it but not written it yet is waited for, never skipped."""
+
+    def listed(query: str, headers) -> list[tuple[str, str]]:
+        return [(d["id"], d["state"]) for d in ok(client.get(f"/api/v1/nominations{query}", headers=headers))["items"]]
+
+    doc, etag = draft_with_dossier(client, head, individual())
+    assert listed("", head) == [(doc["id"], "draft")] and listed("", officer) == []  # a draft: its own unit only
+    doc, _ = command(client, doc["id"], "submit", etag, head)
+    assert listed("?state=submitted", officer) == [(doc["id"], "submitted")] and listed("?state=draft", head) == []
+    etag = client.get(f"/api/v1/nominations/{doc['id']}", headers=officer).headers["ETag"]
+    command(client, doc["id"], "appraise", etag, officer, {"outcome": "eligible", "override_reason": "Xác minh trực tiếp"})
+    with app.app_context():
+        db = Nomination._get_db()
+        other_worker = nomination_listing._Listing()
+        assert [(r.id, r.state) for r in other_worker.current(db)] == [(doc["id"], "appraised")]
+        nominations.put_on_agenda("s1", [{"nomination_id": doc["id"], "item_id": "i1"}])  # as the consumer does
+        assert [(r.id, r.state) for r in other_worker.current(db)] == [(doc["id"], "on_agenda")]
+        assert listed("?state=on_agenda", officer) == [(doc["id"], "on_agenda")]
+
+        seq = db[nomination_listing.CHANGES].find_one_and_update({"_id": "head"}, {"$inc": {"seq": 1}}, return_document=True)["seq"]
+        Nomination._get_collection().update_one({"_id": doc["id"]}, {"$set": {"state": "approved"}})  # a writer between its two journal writes
+        assert [(r.id, r.state) for r in other_worker.current(db)] == [(doc["id"], "on_agenda")]
+        assert listed("?state=approved", officer) == []  # filtered by the row, which waits for the entry
+        db[nomination_listing.CHANGES].insert_one({"_id": f"c:{seq}", "id": doc["id"]})
+        assert [(r.id, r.state) for r in other_worker.current(db)] == [(doc["id"], "approved")]
+    assert listed("?state=approved", officer) == [(doc["id"], "approved")]
 
 
 @pytest.mark.parametrize(

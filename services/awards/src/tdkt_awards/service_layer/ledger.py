@@ -14,6 +14,7 @@ keyed by the decision id, so they are in one partition and the issue always come
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -28,7 +29,7 @@ from tdkt.text import sort_key
 
 from tdkt_awards.adapters.events import AWARD_REVOKED, DECISION_ISSUED, DECISIONS_TOPIC
 
-LEDGER = "ledger_entries"
+LEDGER, LEDGER_META = "ledger_entries", "ledger_meta"
 GROUPINGS = ("decision", "movement", "unit", "year")
 FILTERS = ("year", "unit_id", "movement_id", "decision_id")
 DUPLICATE_KEY = 11000
@@ -48,12 +49,15 @@ def _insert(db: Database, entries: list[dict[str, Any]]) -> int:
     if not entries:
         return 0
     try:
-        return len(db[LEDGER].insert_many(entries, ordered=False).inserted_ids)
+        inserted = len(db[LEDGER].insert_many(entries, ordered=False).inserted_ids)
     except BulkWriteError as exc:
         others = [e for e in exc.details["writeErrors"] if e.get("code") != DUPLICATE_KEY]
         if others:
             raise RuntimeError(f"writing ledger entries failed: {others[0].get('errmsg')}") from None
-        return exc.details.get("nInserted", 0)
+        inserted = exc.details.get("nInserted", 0)
+    # after the insert, also when nothing was new (a retry after a crash between the two writes)
+    db[LEDGER_META].update_one({"_id": "entries"}, {"$inc": {"generation": 1}}, upsert=True)
+    return inserted
 
 
 def _unit_name(awardee: dict[str, Any]) -> str | None:
@@ -125,12 +129,29 @@ def entries(db: Database, filters: dict[str, Any]) -> list[dict[str, Any]]:
     """The entries matching the filters, in the order of the paper ledger: by decision date and
     reference, each decision's issues before its revocations, then by name.
 
-    FerretDB (the dev store) indexes only `_id` and scans the collection for anything else; the
-    ledger holds one entry per awardee (thousands a year, not millions), so reading every entry of
-    a filter and ordering in memory is cheap enough, and the same on MongoDB."""
-    query = {k: filters[k] for k in FILTERS if filters.get(k) is not None}
-    found = list(db[LEDGER].find(query))
-    return sorted(found, key=lambda e: (e["decision_date"], sort_key(e["issuer"]), e["number"], e["kind"] != "issue", sort_key(e["name"]), e["_id"]))
+    FerretDB (the dev store) uses an index for `_id` equality only and scans the collection for
+    anything else: 8,000 entries take about a second. The ledger changes only when a decision is
+    issued or revoked, so each process keeps every entry, in order, with the generation of
+    `ledger_meta/entries` it read them at (read *before* the scan; `_insert` moves it on after
+    writing), and filters in memory. The entries are shared: callers never change one."""
+    wanted = {k: filters[k] for k in FILTERS if filters.get(k) is not None}
+    return [e for e in _all_entries(db) if all(e.get(k) == v for k, v in wanted.items())]
+
+
+_held: dict[tuple[int, str], tuple[int, list[dict[str, Any]]]] = {}
+_held_lock = threading.Lock()
+
+
+def _all_entries(db: Database) -> list[dict[str, Any]]:
+    generation = (db[LEDGER_META].find_one({"_id": "entries"}) or {}).get("generation", 0)
+    key = (id(db.client), db.name)
+    with _held_lock:
+        held = _held.get(key)
+        if held is not None and held[0] == generation:
+            return held[1]
+        found = sorted(db[LEDGER].find({}), key=lambda e: (e["decision_date"], sort_key(e["issuer"]), e["number"], e["kind"] != "issue", sort_key(e["name"]), e["_id"]))
+        _held[key] = (generation, found)
+        return found
 
 
 def _group(entry: dict[str, Any], group_by: str) -> tuple[str | None, str, tuple]:

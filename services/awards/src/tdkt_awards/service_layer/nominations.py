@@ -8,6 +8,9 @@ included, reads another unit's drafts; after submission the nominating unit and 
 wide sight (standing body, council, chair, finance, communications, provincial systems).
 Anything not visible answers 404, as if absent.
 
+Lists: every save is journalled (`adapters/nomination_listing.py`) and the officers' list is
+filtered and ordered from rows kept in memory, then only the page's nominations are read.
+
 Lookups (`nomination_lookup`): FerretDB indexes only `_id`, so "the other nominations of this
 person", "this unit's nominations in this movement" and "this unit's nominations this year" are
 kept as id lists under `_id`s, written *before* the nomination itself: an id whose nomination
@@ -30,6 +33,7 @@ from tdkt.errors import Conflict, DomainError, Invalid, NotFound
 from tdkt.events.outbox import ConcurrentUpdate, save_aggregate
 from tdkt.logs import get_logger
 
+from tdkt_awards.adapters import nomination_listing
 from tdkt_awards.adapters.documents import Hold, Nomination
 from tdkt_awards.adapters.events import NOMINATION_EVENTS
 from tdkt_awards.domain import eligibility
@@ -64,13 +68,14 @@ def _save(doc: Nomination) -> Nomination:
         save_aggregate(doc)
     except ConcurrentUpdate:
         raise Conflict("Hồ sơ vừa được thay đổi, tải lại rồi thử lại / the nomination changed meanwhile: reload and retry") from None
+    nomination_listing.changed(_db(), doc.id)
     return doc
 
 
 # --- reading and scope ---------------------------------------------------------------------
 
 
-def _visible(doc: Nomination, principal: Principal | None) -> bool:
+def _visible(doc: Nomination | nomination_listing.Row, principal: Principal | None) -> bool:
     if principal is None:  # the service itself (consumers)
         return True
     own = principal.unit_id is not None and principal.unit_id == doc.nominating_unit_id
@@ -91,25 +96,31 @@ def _own(doc: Nomination, principal: Principal) -> None:
         raise Forbidden("Chỉ đơn vị đề nghị được sửa hồ sơ của mình / only the nominating unit changes its dossier")
 
 
-def search(principal: Principal, args: dict[str, Any], today: date | None = None) -> list[Nomination]:
-    """The nominations the caller may see, filtered, newest first. Officers' lists scan the
-    collection (FerretDB has no secondary index): fine for a province's yearly volume."""
-    query: dict[str, Any] = {}
-    for name in ("state", "movement_id", "title_code", "kind", "year", "issuer"):
-        if args.get(name) is not None:
-            query[name] = args[name]
+def search(principal: Principal, args: dict[str, Any], today: date | None = None) -> list[nomination_listing.Row]:
+    """The rows of the nominations the caller may see, filtered, newest first (see "Lists" above;
+    `page_views` reads the page's nominations)."""
+    wanted = {name: args[name] for name in ("state", "movement_id", "title_code", "kind", "year", "issuer") if args.get(name) is not None}
     if args.get("unit_id"):
-        query["nominating_unit_id"] = args["unit_id"]
-    found = [d for d in Nomination.objects(**query).exclude("outbox", "history") if _visible(d, principal)]
+        wanted["nominating_unit_id"] = args["unit_id"]
+    found = [r for r in nomination_listing.rows(_db()) if all(getattr(r, k) == v for k, v in wanted.items()) and _visible(r, principal)]
     if args.get("overdue"):
         today = today or local_today()
-        found = [d for d in found if _overdue(d, today)]
-    return sorted(found, key=lambda d: (d.submitted_at or d.created_at or "", d.id), reverse=True)
+        found = [r for r in found if _late(r.state, r.appraisal_due, today)]
+    return sorted(found, key=lambda r: (r.order, r.id), reverse=True)
+
+
+def page_views(rows: list[nomination_listing.Row], today: date | None = None) -> list[dict[str, Any]]:
+    """The views of a page of `search`'s rows: one read by `_id` each (FerretDB scans for `$in`)."""
+    docs = (Nomination.objects(id=r.id).exclude("outbox", "history").first() for r in rows)
+    return [view(d, today) for d in docs if d is not None]  # gone since it was listed: left out
 
 
 def _overdue(doc: Nomination, today: date) -> bool:
-    due = (doc.deadlines or {}).get("appraisal_due")
-    return doc.state == "submitted" and due is not None and date.fromisoformat(due) < today
+    return _late(doc.state, (doc.deadlines or {}).get("appraisal_due"), today)
+
+
+def _late(state: str, appraisal_due: str | None, today: date) -> bool:
+    return state == "submitted" and appraisal_due is not None and date.fromisoformat(appraisal_due) < today
 
 
 # --- lookups -------------------------------------------------------------------------------
@@ -453,9 +464,10 @@ def _advance(nomination_id: str, action: str, event: str | None, reached: Callab
         _move(doc, action, None, event, **details)
         try:
             save_aggregate(doc)
-            return doc
         except ConcurrentUpdate:
             continue
+        nomination_listing.changed(_db(), doc.id)
+        return doc
     raise Conflict(f"nomination {nomination_id} kept changing")
 
 
@@ -532,8 +544,9 @@ def reject_after_objection(nomination_id: str, reason: str, principal: Principal
 # --- views -----------------------------------------------------------------------------------
 
 
-def event_view(doc: Nomination) -> dict[str, Any]:
+def event_view(doc: Nomination, verdict: dict[str, Any] | None = None) -> dict[str, Any]:
     """What events carry: the nomination without its history and without file internals."""
+    verdict = verdict_of(doc) if verdict is None else verdict
     return {
         "id": doc.id,
         "state": doc.state,
@@ -546,7 +559,7 @@ def event_view(doc: Nomination) -> dict[str, Any]:
         "nominating_unit_id": doc.nominating_unit_id,
         "nominee": {k: doc.nominee.get(k) for k in ("name", "position", "unit_id", "unit_name", "gender", "direct_worker")},
         "achievement": doc.achievement,
-        "eligible": verdict_of(doc).get("eligible"),
+        "eligible": verdict.get("eligible"),
         "deadlines": dict(doc.deadlines or {}),
         "appraisal": {k: (doc.appraisal or {}).get(k) for k in ("outcome", "reasons", "on")} if doc.appraisal else None,
         "council": dict(doc.council) if doc.council else None,
@@ -558,15 +571,17 @@ def event_view(doc: Nomination) -> dict[str, Any]:
 def view(doc: Nomination, today: date | None = None) -> dict[str, Any]:
     today = today or local_today()
     due = (doc.deadlines or {}).get("appraisal_due")
+    verdict = verdict_of(doc)  # one read: the list shows 20–200 of these
+    required = rules.required_documents(doc.kind, doc.subject, bool(doc.nominee.get("initiative_recognised")))
     return {
-        **event_view(doc),
+        **event_view(doc, verdict),
         "state_label": rules.LABELS[doc.state],
         "sudden_ref": doc.sudden_ref,
         "nominee": dict(doc.nominee),
         "attachments": list(doc.attachments),
-        "required_documents": rules.required_documents(doc.kind, doc.subject, bool(doc.nominee.get("initiative_recognised"))),
-        "missing_documents": rules.missing_documents(rules.required_documents(doc.kind, doc.subject, bool(doc.nominee.get("initiative_recognised"))), list(doc.attachments)),
-        "eligibility": verdict_of(doc),
+        "required_documents": required,
+        "missing_documents": rules.missing_documents(required, list(doc.attachments)),
+        "eligibility": verdict,
         "appraisal": dict(doc.appraisal) if doc.appraisal else None,
         "overdue": _overdue(doc, today),
         "appraisal_working_days_left": working_days_between(today, date.fromisoformat(due)) if doc.state == "submitted" and due else None,

@@ -61,7 +61,7 @@ class Nominations(MethodView):
     def get(self, args):
         """Hồ sơ đề nghị / nominations the caller may see (own unit's drafts; others' once submitted, for wide-sight roles); `overdue=true` lists late appraisals"""
         page = paginate_list(use_cases.search(current_principal(), args), args)
-        page["items"] = [use_cases.view(d) for d in page["items"]]
+        page["items"] = use_cases.page_views(page["items"])
         return page
 
     @authorize(blp, *use_cases.NOMINATORS)
