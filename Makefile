@@ -47,6 +47,7 @@ bench: .venv/.synced
 	$(UV) run --frozen --no-sync python -m bench.http
 	$(UV) run --frozen --no-sync python -m bench.awards
 	$(UV) run --frozen --no-sync python -m bench.growth
+	$(UV) run --frozen --no-sync python -m bench.report
 
 demo: .venv/.synced
 	$(UV) run --frozen --no-sync python -m tdkt_localstack demo
