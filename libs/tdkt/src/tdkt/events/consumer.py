@@ -168,6 +168,12 @@ class ConsumerRunner:
             # The group rebalanced while we worked (e.g. past max_poll_interval_ms): another
             # member will get these records again, and the claims make that a no-op.
             log.warning("offset commit refused after a rebalance; records will be redelivered", error=str(exc))
+        except KafkaError as exc:
+            # The broker is away (a restart): the effects and their claims are stored, so a later
+            # commit covers these offsets, or the records come again and are no-ops. Dying here
+            # would leave the service without a consumer until someone restarted it.
+            log.warning("offset commit failed, broker unreachable; a later commit covers these records", error=str(exc))
+            self._stopping.wait(1.0)
         return len(records)
 
     # -- one batch -----------------------------------------------------------------------------
