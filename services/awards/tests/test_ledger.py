@@ -275,3 +275,13 @@ def test_the_service_consumer_takes_every_subscription_with_one_handler_per_even
     subscriptions = SERVICE.subscriptions()
     ConsumerRunner(db, None, None, "awards", subscriptions, CONSUMER)
     assert {(s.topic, s.event_type) for s in ledger.subscriptions()} <= {(s.topic, s.event_type) for s in subscriptions}
+
+
+def test_a_control_character_in_a_filter_is_dropped_from_the_workbook_not_a_500(client, as_role):
+    """Found by tests/fuzz: `?unit_id=%06` reached the sheet heading ("Phạm vi: … Đơn vị: \\x06")
+    and openpyxl refuses such characters in a cell, so the whole export answered 500."""
+    from openpyxl import load_workbook
+
+    response = ok(client.get("/api/v1/ledger.xlsx?unit_id=u%06x&movement_id=%0B%1F", headers=as_role("finance_officer")))
+    heading = load_workbook(io.BytesIO(response.data))["Chi tiết"]["A2"].value
+    assert "Đơn vị: ux;" in heading and "\x06" not in heading

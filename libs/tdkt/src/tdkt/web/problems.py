@@ -43,6 +43,12 @@ PROBLEMS: dict[int, tuple[str, str]] = {
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details (documentation of every error response)."""
 
+    class Meta:
+        # RFC 9457 extension members: a domain error adds its machine-readable details beside
+        # the standard ones (e.g. `other_unit` on a duplicate unit code), so the documented
+        # schema allows more members (apispec: additionalProperties true, not false).
+        unknown = ma.INCLUDE
+
     type = ma.fields.String(metadata={"example": "urn:tdkt:problem:validation"})
     title = ma.fields.String(metadata={"example": "Dữ liệu không hợp lệ / Invalid input"})
     status = ma.fields.Integer(metadata={"example": 422})
