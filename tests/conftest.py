@@ -24,6 +24,7 @@ from tdkt_localstack.pytest_plugin import TEST_AUDIENCE, TEST_ISSUER
 from tdkt_localstack.testing import wait_until
 
 ROLES = ("api", "consumer", "relay")
+READY_TIMEOUT_S = 120
 
 
 @dataclass
@@ -103,7 +104,11 @@ def system(request, servers, dev_keys, kafka_settings, smtp_server) -> Iterator[
                 service.processes[role] = subprocess.Popen([sys.executable, "-m", f"tdkt_{name}", role], env=env, stdout=log, stderr=subprocess.STDOUT)
             running[name] = service
         for service in running.values():
-            wait_until(lambda s=service: _ready(s), timeout=60, message=f"{service.name} API ready (logs in {logs})")
+            # generous: nine interpreters booting at once on a busy 2-core machine take a while
+            try:
+                wait_until(lambda s=service: _ready(s), timeout=READY_TIMEOUT_S, message=f"{service.name} API ready (logs in {logs})")
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{_log_tails(logs, service.name)}") from None
         yield System(running, client)
     finally:
         for service in running.values():
@@ -118,10 +123,19 @@ def system(request, servers, dev_keys, kafka_settings, smtp_server) -> Iterator[
         client.close()
 
 
+def _log_tails(logs: Path, name: str, lines: int = 15) -> str:
+    """The end of each of the service's process logs, for a failure message."""
+    parts = []
+    for role in ROLES:
+        text = (logs / f"{name}-{role}.log").read_text(errors="replace").splitlines()
+        parts.append(f"--- {name}-{role}.log ({len(text)} lines)\n" + "\n".join(line[:300] for line in text[-lines:]))
+    return "\n".join(parts)
+
+
 def _ready(service: RunningService) -> bool:
     for role, process in service.processes.items():
         if process.poll() is not None:
-            raise AssertionError(f"{service.name} {role} exited with {process.returncode}")
+            raise AssertionError(f"{service.name} {role} exited with {process.returncode}")  # its log follows (see the caller)
     try:
         return requests.get(f"http://127.0.0.1:{service.port}/healthz", timeout=2).status_code == 200
     except requests.RequestException:  # not listening yet, or the worker still booting

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +29,10 @@ from tdkt_localstack.ports import free_port
 from tdkt_localstack.servers import Servers
 from tdkt_localstack.testing import wait_until
 
+READY_TIMEOUT_S = 120  # how long a restarted process may take to answer on a loaded machine
+SUMMARIES: list[str] = []
+STARTUP_REFUSAL = re.compile(r"cannot start: the (Kafka broker|document store) at \S+ does not answer")  # the runs' summary tables, for pytest's terminal summary (conftest.py)
+
 # ---------------------------------------------------------------- the private servers
 
 
@@ -42,7 +47,7 @@ class PrivateStack:
     def start(self) -> Servers:
         self.store.start()
         self.kafka.start()
-        self.store.wait_ready()
+        self.store.wait_ready(READY_TIMEOUT_S)
         self.kafka.wait_ready()
         return Servers(self.kafka.bootstrap, self.store.uri, "local")
 
@@ -64,6 +69,8 @@ class Processes:
         first = next(iter(system.services.values())).processes["api"]
         self.logs = Path(os.readlink(f"/proc/{first.pid}/fd/1")).parent
         self.killed: Counter[str] = Counter()  # what a fault ended on purpose, by "<service> <role>"
+        self.restarted: set[int] = set()  # pids of the processes this harness started again
+        self.startup_refusals: Counter[str] = Counter()  # restarts by `supervise`, with the reason
 
     def process(self, service: str, role: str) -> subprocess.Popen:
         return self.system.services[service].processes[role]
@@ -72,6 +79,7 @@ class Processes:
         running = self.system.services[service]
         log = open(self.logs / f"{service}-{role}.log", "a")  # noqa: SIM115 (closed with the process)
         running.processes[role] = subprocess.Popen([sys.executable, "-m", f"tdkt_{service}", role], env=running.env, stdout=log, stderr=subprocess.STDOUT)
+        self.restarted.add(running.processes[role].pid)
 
     def kill(self, service: str, role: str) -> None:
         """kill -9 the role's process (for the api: the gunicorn master and its workers), then start it again."""
@@ -86,7 +94,18 @@ class Processes:
         self.killed[f"{service} {role}"] += 1
         self.start(service, role)
         if role == "api":
-            wait_until(lambda: self.healthy(service), timeout=60, message=f"{service} API back after kill -9")
+            self.wait_healthy(service, f"{service} API back after kill -9")
+
+    def wait_healthy(self, service: str, what: str) -> None:
+        """Generous (a busy machine boots an interpreter slowly); the API's log in the failure."""
+        try:
+            wait_until(lambda: self.healthy(service), timeout=READY_TIMEOUT_S, message=what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.log_tail(service, 'api')}") from None
+
+    def log_tail(self, service: str, role: str, lines: int = 20) -> str:
+        text = (self.logs / f"{service}-{role}.log").read_text(errors="replace").splitlines()
+        return f"--- {self.logs / f'{service}-{role}.log'} ({len(text)} lines)\n" + "\n".join(line[:300] for line in text[-lines:])
 
     def kill_worker(self, service: str) -> None:
         """kill -9 one gunicorn worker: the master must replace it while the other one serves."""
@@ -94,7 +113,7 @@ class Processes:
         before = {c.pid for c in master.children()}
         victim = random.choice(sorted(before))
         os.kill(victim, signal.SIGKILL)
-        wait_until(lambda: len({c.pid for c in master.children()} - {victim}) >= len(before), timeout=60, message=f"{service}: gunicorn replaced the killed worker")
+        wait_until(lambda: len({c.pid for c in master.children()} - {victim}) >= len(before), timeout=READY_TIMEOUT_S, message=f"{service}: gunicorn replaced the killed worker")
 
     def stall(self, service: str, role: str, seconds: float) -> None:
         process = self.process(service, role)
@@ -115,6 +134,26 @@ class Processes:
             return requests.get(f"http://127.0.0.1:{self.system.services[service].port}/readyz", timeout=10).status_code
         except requests.RequestException:
             return None
+
+    def supervise(self) -> None:
+        """Play the supervisor a deployment has (Kubernetes restarts a pod that exits): a process
+        this harness restarted that then refused to start because the broker or the store was away
+        at that moment (a later fault overlapping its boot; `cannot start: …`, exit 2, as
+        designed) is started again, and counted. A process that dies once running is not: that
+        stays a failure (`died_unexpectedly`)."""
+        for (service, role), reason in self.refused_to_start().items():
+            self.startup_refusals[f"{service} {role}: {reason}"] += 1
+            self.start(service, role)
+
+    def refused_to_start(self) -> dict[tuple[str, str], str]:
+        refused = {}
+        for service, svc in self.system.services.items():
+            for role, process in svc.processes.items():
+                if process.poll() == 2 and process.pid in self.restarted:
+                    tail = self.log_tail(service, role, lines=3)
+                    if found := STARTUP_REFUSAL.search(tail):
+                        refused[(service, role)] = found.group(1)
+        return refused
 
     def died_unexpectedly(self) -> list[str]:
         """Processes that exited though no fault ended them (the restarted ones are the live ones)."""
@@ -275,7 +314,7 @@ class Scenario:
 
     def discover(self, movement: str):
         def step():
-            found = self.http("reports", "GET", f"/reports?movement_id={movement}&limit=100", self.officer)
+            found = self.http("reports", "GET", f"/reports?movement_id={movement}&per_page=100", self.officer)
             items = found.json().get("items", []) if found is not None and found.status_code == 200 else []
             if len(items) < len(self.communes):
                 return None  # reports has not opened every commune's period yet
@@ -361,12 +400,13 @@ def schedule(rng: random.Random, faults: list[Fault], first: float, gaps: tuple[
     return [(first if i == 0 else rng.uniform(*gaps), fault) for i, fault in enumerate(order)]
 
 
-def inject_all(plan: list[tuple[float, Fault]], load: Load) -> None:
+def inject_all(plan: list[tuple[float, Fault]], load: Load, say: Callable[[str], None], supervise: Callable[[], None]) -> None:
     for pause, fault in plan:
         time.sleep(pause)
+        supervise()
         if load.error:
             raise load.error
-        print(f"  fault: {fault.name}", flush=True)
+        say(f"  fault: {fault.name} ({len(load.scenario.http.calls)} requests so far)")
         fault.started = time.monotonic()
         fault.inject()
         fault.ended = time.monotonic()
@@ -375,13 +415,14 @@ def inject_all(plan: list[tuple[float, Fault]], load: Load) -> None:
 # ---------------------------------------------------------------- the summary
 
 
-def summary(seed: int, faults: list[Fault], calls: list[Call], invariants: list[tuple[str, bool, str]], lost: int) -> str:
+def summary(seed: int, faults: list[Fault], calls: list[Call], invariants: list[tuple[str, bool, str]], lost: int, refusals: Counter[str]) -> str:
     classes = Counter(c.klass for c in calls)
     lines = ["", f"faults under load — seed {seed}", "-" * 72, f"{'faults injected':<34}{len(faults)}"]
     lines += [f"  {f.name:<32}{f.ended - f.started:6.1f} s" for f in faults]
+    lines += [f"{'restarted after cannot start':<34}{refusals.total()}"] + [f"  {k} × {v}" for k, v in sorted(refusals.items())]
     lines += [f"{'requests sent':<34}{len(calls)}"]
     lines += [f"  {k:<32}{v}" for k, v in sorted(classes.items())]
     lines += [f"{'invariants checked':<34}{len(invariants)}"]
-    lines += [f"  {'ok ' if ok else 'FAIL'} {name:<28}{detail}" for name, ok, detail in invariants]
+    lines += [f"  {'ok ' if ok else 'FAIL'} {name:<31}{detail}" for name, ok, detail in invariants]
     lines += [f"{'records lost':<34}{lost}", "-" * 72]
     return "\n".join(lines)

@@ -186,3 +186,11 @@ def check_outage(calls: list[Call], outage: Fault, readiness: dict[str, int | No
         ("outage: /readyz red", not not_red and bool(readiness), f"{readiness}"),
         ("never a 500", not errors, f"{len(errors)} × 500 {[(c.service, c.method, c.path) for c in errors[:3]]}"),
     ]
+
+
+def check_no_invalid(calls: list[Call]) -> Check:
+    """The load only sends valid requests: a 400 or 422 is the harness speaking a wrong dialect
+    (once it asked for `limit=`, which no list accepts, and silently retried forever) or a
+    service refusing what its contract allows."""
+    invalid = [c for c in calls if c.status in (400, 422)]
+    return "no valid request refused", not invalid, f"{len(invalid)} × 400/422 {[(c.service, c.method, c.path[:60]) for c in invalid[:3]]}"

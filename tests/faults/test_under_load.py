@@ -22,7 +22,7 @@ from tdkt_localstack.pytest_plugin import TEST_AUDIENCE, TEST_ISSUER
 from tdkt_localstack.testing import wait_until
 
 from . import invariants as inv
-from .harness import Fault, Http, Load, PrivateStack, Processes, Scenario, inject_all, schedule, summary
+from .harness import READY_TIMEOUT_S, SUMMARIES, Fault, Http, Load, PrivateStack, Processes, Scenario, inject_all, schedule, summary
 
 FULL = os.environ.get("TDKT_FAULTS") == "full"
 MAX_POLL_INTERVAL_MS = 6000  # short, so a stall of a few seconds is "past" it
@@ -65,7 +65,7 @@ def faults(processes: Processes, stack: PrivateStack, readiness: dict) -> list[F
             time.sleep(OUTAGE_S)
         finally:
             stack.store.start()
-            stack.store.wait_ready()
+            stack.store.wait_ready(READY_TIMEOUT_S)
 
     def kafka_restart() -> None:
         stack.kafka.stop()
@@ -139,7 +139,7 @@ def test_faults_under_load_lose_nothing_and_double_nothing(system, private_stack
     poison = inv.publish_poison(servers.kafka_bootstrap, uuid.uuid4().hex)
     load.start()
     try:
-        inject_all(plan, load)
+        inject_all(plan, load, lambda text: say(capsys, text), processes.supervise)
         time.sleep(5)  # some load after the last fault
     finally:
         load.finish(timeout=300)
@@ -148,6 +148,7 @@ def test_faults_under_load_lose_nothing_and_double_nothing(system, private_stack
     stable = []
 
     def caught_up() -> bool:
+        processes.supervise()
         dead = processes.died_unexpectedly()
         assert not dead, f"processes died though no fault ended them (logs in {processes.logs}): {dead}"
         stable.append(inv.pending_work(system) == 0 and inv.lag(system, servers.kafka_bootstrap) == 0)
@@ -165,9 +166,11 @@ def test_faults_under_load_lose_nothing_and_double_nothing(system, private_stack
     checks.append(inv.check_dead_letters(system, servers.kafka_bootstrap, poison))
     outage = next(f for f in injected if f.name.startswith("store down"))
     checks += inv.check_outage(http.calls, outage, readiness)
+    checks.append(inv.check_no_invalid(http.calls))
     checks.append(inv.check_rebuild(system))
 
-    table = summary(seed, [f for _, f in plan], http.calls, checks, lost + unsent)
+    table = summary(seed, [f for _, f in plan], http.calls, checks, lost + unsent, processes.startup_refusals)
+    SUMMARIES.append(table)  # pytest's terminal summary shows it without -s too (conftest.py)
     say(capsys, table)
     (processes.logs / "summary.txt").write_text(table)
     failed = [f"{name}: {detail}" for name, ok, detail in checks if not ok]

@@ -153,7 +153,17 @@ class ConsumerRunner:
         self._stopping.set()
 
     def poll_once(self, timeout_ms: int = 500) -> int:
-        polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.settings.max_poll_records)
+        try:
+            polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.settings.max_poll_records)
+        except KafkaError as exc:
+            # The broker is away (a restart): finding the group's coordinator again fails with a
+            # connection error. Nothing was handled, nothing is lost; poll again once it is back.
+            # A lasting error (e.g. not authorised) still ends the process, loudly.
+            if not exc.retriable:
+                raise
+            log.warning("poll failed, broker unreachable; polling again", error=str(exc))
+            self._stopping.wait(1.0)
+            return 0
         records = [r for tp in sorted(polled, key=lambda t: (t.topic, t.partition)) for r in polled[tp]]
         if not records:
             return 0
