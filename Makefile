@@ -15,6 +15,7 @@ help:
 	@echo "make test    run the test suite against real servers"
 	@echo "make bench   benchmarks: event backbone, registry, reports and notify at scale (prints tables, writes bench/results/latest.json)"
 	@echo "make demo    replay the 2023 Tam Đường plan through the four services (run make up first; files under var/demo/)"
+	@echo "make faults  faults under load, full schedule: kill -9 every process kind, Kafka restart, store outage, stalled consumer (prints a summary table)"
 	@echo "make openapi export each service's OpenAPI document into services/*/openapi.json"
 
 # uv itself, in a private venv, so nothing is installed into the system Python.
@@ -51,6 +52,10 @@ bench: .venv/.synced
 
 demo: .venv/.synced
 	$(UV) run --frozen --no-sync python -m tdkt_localstack demo
+
+faults: .venv/.synced
+	@if [ -z "$$TDKT_TEST_KAFKA_BOOTSTRAP" ]; then $(UV) run --frozen --no-sync python -m tdkt_localstack prepare; fi
+	TDKT_FAULTS=full $(UV) run --frozen --no-sync pytest -s tests/faults
 
 openapi: .venv/.synced
 	$(UV) run --frozen --no-sync python -m tdkt.openapi services

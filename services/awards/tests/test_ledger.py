@@ -296,3 +296,13 @@ def test_a_process_that_read_the_ledger_sees_the_next_decision_at_once(client, a
     assert totals(client, as_role, "unit") == {BINH_LU: (351_000, 0, 351_000, 1)}
     assert ledger._insert(db, [ledger.issue_entry(issued, award)]) == 0  # delivered again: the same figures
     assert totals(client, as_role, "unit", year=2026) == {BINH_LU: (351_000, 0, 351_000, 1)}
+
+
+def test_a_control_character_in_a_filter_is_dropped_from_the_workbook_not_a_500(client, as_role):
+    """Found by tests/fuzz: `?unit_id=%06` reached the sheet heading ("Phạm vi: … Đơn vị: \\x06")
+    and openpyxl refuses such characters in a cell, so the whole export answered 500."""
+    from openpyxl import load_workbook
+
+    response = ok(client.get("/api/v1/ledger.xlsx?unit_id=u%06x&movement_id=%0B%1F", headers=as_role("finance_officer")))
+    heading = load_workbook(io.BytesIO(response.data))["Chi tiết"]["A2"].value
+    assert "Đơn vị: ux;" in heading and "\x06" not in heading

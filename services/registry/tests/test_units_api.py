@@ -124,3 +124,14 @@ def test_if_match_contacts_and_roles(client, officer, as_role, small_tree):
     assert "contacts" not in client.get(f"/api/v1/units/{unit_id}", headers=other).get_json()
     problem(client.post("/api/v1/units", json={"name": "A", "kind": "agency"}, headers=own), 403)
     problem(client.get("/api/v1/units"), 401)
+
+
+def test_a_conflict_with_its_extension_member_matches_the_documented_problem(client, officer, small_tree):
+    """Found by tests/fuzz: the 409 on a duplicate code carries `other_unit` (an RFC 9457
+    extension member), but the documented Problem schema said additionalProperties: false."""
+    import jsonschema
+
+    body = problem(client.post("/api/v1/units", json={"code": "03412", "name": "Xã Trùng", "kind": "commune", "parent_id": small_tree.district}, headers=officer), 409)
+    documented = client.get("/openapi.json").get_json()["components"]["schemas"]["Problem"]
+    jsonschema.validate(body, documented)
+    assert body["other_unit"]["id"] == small_tree.communes["03412"]

@@ -84,7 +84,7 @@ def run_system(
     smtp_port: int | None = None,
     extra_env: dict[str, str] | None = None,
     database_prefix: str = "t_e2e",
-    ready_timeout_s: float = 60,
+    ready_timeout_s: float = 120,  # patient on a loaded 2-core machine; a dead process fails at once anyway
 ) -> Iterator[System]:
     """Start the services, wait until each API answers /healthz, yield the System; on exit stop
     every process (SIGTERM, then SIGKILL after 15 s) and drop the services' databases.

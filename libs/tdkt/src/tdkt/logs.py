@@ -41,6 +41,10 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     root.setLevel(level)
     # kafka-python is chatty at INFO (every connection and rebalance step); keep its warnings.
     logging.getLogger("kafka").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # pymongo at DEBUG logs every command with its documents: personal data, and for a secret
+    # ballot the participation (the member) then the counter's `$inc` (the choice), one line
+    # after the other, which links them. Never below INFO, whatever LOG_LEVEL says.
+    logging.getLogger("pymongo").setLevel(max(logging.INFO, logging.getLevelName(level)))
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
 

@@ -35,7 +35,6 @@ def allow_file_uploads(blp: Blueprint, endpoint: str) -> None:
     """The service caps bodies at 1 MB (MAX_CONTENT_LENGTH); only `endpoint`'s POST may take a
     file up to MAX_BYTES. Checked before anything reads the body, since that is when the limit applies."""
 
-    @blp.before_request
     def _room_for_the_file():
         if request.endpoint != f"{blp.name}.{endpoint}" or request.method != "POST":
             return None
@@ -43,6 +42,13 @@ def allow_file_uploads(blp: Blueprint, endpoint: str) -> None:
             return problem(413, TOO_LARGE)
         request.max_content_length = BODY_LIMIT
         return None
+
+    @blp.record_once
+    def _first_of_all(state) -> None:
+        # An app-level hook, first in line: the Idempotency-Key hook (app-level, so before any
+        # blueprint's) reads the body to hash it, and must already see the raised limit — as a
+        # blueprint hook, a 2 MB upload with an Idempotency-Key was a 413 "1 MB".
+        state.app.before_request_funcs.setdefault(None, []).insert(0, _room_for_the_file)
 
 
 def disposition(filename: str, fallback: str = "minh-chung") -> str:

@@ -153,7 +153,17 @@ class ConsumerRunner:
         self._stopping.set()
 
     def poll_once(self, timeout_ms: int = 500) -> int:
-        polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.settings.max_poll_records)
+        try:
+            polled = self.consumer.poll(timeout_ms=timeout_ms, max_records=self.settings.max_poll_records)
+        except KafkaError as exc:
+            # The broker is away (a restart): finding the group's coordinator again fails with a
+            # connection error. Nothing was handled, nothing is lost; poll again once it is back.
+            # A lasting error (e.g. not authorised) still ends the process, loudly.
+            if not exc.retriable:
+                raise
+            log.warning("poll failed, broker unreachable; polling again", error=str(exc))
+            self._stopping.wait(1.0)
+            return 0
         records = [r for tp in sorted(polled, key=lambda t: (t.topic, t.partition)) for r in polled[tp]]
         if not records:
             return 0
@@ -168,6 +178,12 @@ class ConsumerRunner:
             # The group rebalanced while we worked (e.g. past max_poll_interval_ms): another
             # member will get these records again, and the claims make that a no-op.
             log.warning("offset commit refused after a rebalance; records will be redelivered", error=str(exc))
+        except KafkaError as exc:
+            # The broker is away (a restart): the effects and their claims are stored, so a later
+            # commit covers these offsets, or the records come again and are no-ops. Dying here
+            # would leave the service without a consumer until someone restarted it.
+            log.warning("offset commit failed, broker unreachable; a later commit covers these records", error=str(exc))
+            self._stopping.wait(1.0)
         return len(records)
 
     # -- one batch -----------------------------------------------------------------------------

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from flask_smorest import Blueprint
 from pymongo.database import Database
 
 from tdkt.auth import TokenVerifier
@@ -20,6 +22,7 @@ from tdkt.service import ServiceDefinition
 from tdkt.settings import Settings, load_settings
 from tdkt.store import connect_store
 from tdkt.web.auth import BEARER_SCHEME
+from tdkt.web.bodies import BoundedRequest
 from tdkt.web.context import install_request_context
 from tdkt.web.health import BrokerProbe, health
 from tdkt.web.idempotency import install_idempotency
@@ -45,11 +48,21 @@ class _JSON(DefaultJSONProvider):
     sort_keys = False
 
 
+def _refuse_unknown_query_arguments() -> None:
+    """webargs drops unknown query arguments by default: a misspelt filter (`yaer=2026`) or an
+    operator-shaped one (`unit_id[$ne]=x`) then answers the unfiltered list as if it were filtered.
+    Every service refuses them instead, a 422 naming the argument, as it refuses unknown JSON fields."""
+    parser = Blueprint.ARGUMENTS_PARSER
+    parser.DEFAULT_UNKNOWN_BY_LOCATION = {**type(parser).DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE, "querystring": ma.RAISE}
+
+
 def create_app(service: ServiceDefinition, settings: Settings | None = None, extra_blueprints: list | None = None) -> Flask:
     settings = settings or load_settings(service.name)
     configure_logging(service.name, settings.log_level, settings.log_format)
 
+    _refuse_unknown_query_arguments()
     app = Flask(f"tdkt_{service.name}")
+    app.request_class = BoundedRequest  # 413, not a truncated body, when a chunked body passes the limit
     app.json = _JSON(app)
     app.config.update(
         API_TITLE=service.title,

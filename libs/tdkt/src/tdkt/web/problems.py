@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from tdkt.errors import DomainError, Invalid
 from tdkt.logs import get_logger
 from tdkt.store import STORE_UNAVAILABLE
+from tdkt.web.bodies import TOO_DEEP, nested_too_deep
 
 log = get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -42,6 +43,12 @@ PROBLEMS: dict[int, tuple[str, str]] = {
 
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details (documentation of every error response)."""
+
+    class Meta:
+        # RFC 9457 extension members: a domain error adds its machine-readable details beside
+        # the standard ones (e.g. `other_unit` on a duplicate unit code), so the documented
+        # schema allows more members (apispec: additionalProperties true, not false).
+        unknown = ma.INCLUDE
 
     type = ma.fields.String(metadata={"example": "urn:tdkt:problem:validation"})
     title = ma.fields.String(metadata={"example": "Dữ liệu không hợp lệ / Invalid input"})
@@ -96,8 +103,16 @@ class ProblemApi(Api):
         if isinstance(error, HTTPException) and error.code == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         if error.code == 413:
-            detail = "Nội dung yêu cầu vượt quá giới hạn / Request body exceeds the size limit"
+            detail = too_large_detail(request.max_content_length)
         return problem(error.code or 500, detail or (error.description if error.code != 500 else None), slug=data.get("slug"), errors=errors, headers=headers)
+
+
+def too_large_detail(limit: int | None) -> str:
+    """What a client needs to fix a 413: the limit of this endpoint (an upload's is larger)."""
+    if not limit:
+        return "Nội dung yêu cầu vượt quá giới hạn / Request body exceeds the size limit"
+    mb = f"{limit / 2**20:.0f} MB" if limit >= 2**20 else f"{limit // 1024} KB"
+    return f"Nội dung yêu cầu vượt quá giới hạn {mb} / Request body exceeds the {mb} limit"
 
 
 def install_error_handlers(app: Flask) -> None:
@@ -108,6 +123,8 @@ def install_error_handlers(app: Flask) -> None:
     def unexpected(exc):
         if isinstance(exc, HTTPException):
             return app.extensions["tdkt"].api.handle_http_exception(exc)
+        if nested_too_deep(exc):  # the client's malformed body, not our failure
+            return problem(400, TOO_DEEP, errors={"json": [TOO_DEEP]})
         log.exception("unhandled error", path=request.path)
         return problem(500)
 

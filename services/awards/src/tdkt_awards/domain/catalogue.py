@@ -101,8 +101,40 @@ def _decimal(value: Any, field: str, low: Decimal, high: Decimal) -> Decimal:
     return number
 
 
+def _check_shape(content: Any) -> None:
+    """The lists are lists of objects, the objects objects, and no key anywhere starts with `$` or
+    holds a `.`: criteria, council and quotas are stored as given, and the store refuses such keys
+    (a 500 otherwise), or reads them as operators and paths."""
+    if not isinstance(content, dict):
+        raise Invalid("content", "Cần một đối tượng / an object is expected")
+    for name in ("titles", "base_salaries"):
+        items = content.get(name)
+        if items is not None and (not isinstance(items, list) or not all(isinstance(x, dict) for x in items)):
+            raise Invalid(name, "Cần một danh sách đối tượng / a list of objects is expected")
+    for i, title in enumerate(content.get("titles") or ()):
+        rules = title.get("criteria")
+        if rules is not None and (not isinstance(rules, list) or not all(isinstance(x, dict) for x in rules)):
+            raise Invalid(f"titles.{i}.criteria", "Cần một danh sách đối tượng / a list of objects is expected")
+    for name in ("council", "quotas"):
+        if content.get(name) is not None and not isinstance(content[name], dict):
+            raise Invalid(name, "Cần một đối tượng / an object is expected")
+
+    def keys(value: Any, at: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                if not isinstance(key, str) or not key or key.startswith("$") or "." in key:
+                    raise Invalid(at or "content", f"Tên trường không hợp lệ {key!r} (không rỗng, không bắt đầu bằng $, không chứa .) / invalid key {key!r}")
+                keys(inner, f"{at}.{key}" if at else key)
+        elif isinstance(value, list):
+            for n, inner in enumerate(value):
+                keys(inner, f"{at}.{n}")
+
+    keys(content, "")
+
+
 def parse(content: dict[str, Any]) -> Catalogue:
     """Validate a catalogue's content; 422 naming the offending field (e.g. `titles.3.coefficient`)."""
+    _check_shape(content)
     titles, codes = [], set()
     for i, raw in enumerate(content.get("titles") or ()):
         at = f"titles.{i}"

@@ -13,6 +13,7 @@ from tdkt_awards.seed import DEFAULT_ISSUER
 
 TEXT = v.Length(min=1, max=500)
 ID = v.Length(min=1, max=100)
+TITLE_CODE = v.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$", error="Mã danh hiệu: chữ, số, '_' hoặc '-' / a title code: letters, digits, '_' or '-'")
 
 
 class PriorTitleSchema(ma.Schema):
@@ -38,7 +39,10 @@ class NomineeSchema(ma.Schema):
     members_total = ma.fields.Integer(allow_none=True, validate=v.Range(0, 1_000_000), metadata={"description": "collective: number of members"})
     members_completed_tasks = ma.fields.Integer(allow_none=True, validate=v.Range(0, 1_000_000))
     members_with_titles = ma.fields.Dict(
-        keys=ma.fields.String(validate=ID), values=ma.fields.Integer(validate=v.Range(0, 1_000_000)), load_default=dict, metadata={"example": {"LDTT": 18, "CSTDCS": 2}}
+        keys=ma.fields.String(validate=TITLE_CODE),  # stored as keys: a `$` or `.` there is refused by the store (a 500), so refused here
+        values=ma.fields.Integer(validate=v.Range(0, 1_000_000)),
+        load_default=dict,
+        metadata={"example": {"LDTT": 18, "CSTDCS": 2}},
     )
     members_disciplined = ma.fields.Integer(allow_none=True, validate=v.Range(0, 1_000_000), metadata={"description": "members disciplined at reprimand or worse"})
     female_share = ma.fields.Float(allow_none=True, validate=v.Range(0, 1))

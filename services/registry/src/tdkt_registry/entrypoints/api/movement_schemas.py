@@ -10,7 +10,9 @@ from tdkt_registry.domain import movements as rules
 from tdkt_registry.domain.units import KINDS as UNIT_KINDS
 from tdkt_registry.entrypoints.api.unit_schemas import LegalBasisOutSchema, LegalBasisSchema
 
-KEY = v.Regexp(r"^[a-z0-9][a-z0-9_.-]{0,39}$", error="Mã: chữ thường, số, _ . - (tối đa 40) / lower-case letters, digits, _ . - (at most 40)")
+# No `.`: a key becomes a key of stored documents (registration targets, report values), where a
+# dot is a path to MongoDB and a key FerretDB refuses to store (every registration was a 500).
+KEY = v.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", error="Mã: chữ thường, số, _ - (tối đa 40) / lower-case letters, digits, _ - (at most 40)")
 
 
 class ContentAreaSchema(ma.Schema):
