@@ -17,8 +17,11 @@ from flask import Flask, Response, current_app, g, request
 from pymongo.errors import DuplicateKeyError
 
 from tdkt.auth import TokenError
+from tdkt.logs import get_logger
+from tdkt.store import STORE_UNAVAILABLE
 from tdkt.web.problems import problem
 
+log = get_logger(__name__)
 COLLECTION = "idempotency_keys"
 TTL = timedelta(hours=24)
 IN_PROGRESS_TTL = timedelta(seconds=60)  # a claim older than this belongs to a dead request
@@ -74,24 +77,35 @@ def install_idempotency(app: Flask) -> None:
         if record_id is None:
             return response
         keys = current_app.extensions["tdkt"].db[COLLECTION]
-        if response.status_code >= 500:
-            keys.delete_one({"_id": record_id})
-            return response
-        keys.update_one(
-            {"_id": record_id},
-            {
-                "$set": {
-                    "state": "done",
-                    "expires_at": datetime.now(UTC) + TTL,
-                    "response": {
-                        "status": response.status_code,
-                        "body": response.get_data(as_text=True),
-                        "headers": {h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers},
-                    },
-                }
-            },
-        )
+        try:
+            _settle(keys, record_id, response)
+        except STORE_UNAVAILABLE as exc:
+            # The store went away during the request (its own answer is likely the 503 saying so).
+            # Failing here would turn that answer into a 500; the claim expires on its own after
+            # IN_PROGRESS_TTL, and until then a retry with the key is told to wait (409).
+            log.warning("idempotency record not settled, the store is unreachable", error=str(exc))
         return response
+
+
+def _settle(keys, record_id: str, response: Response) -> None:
+    """A 5xx frees the key for a retry; anything else is stored for replay."""
+    if response.status_code >= 500:
+        keys.delete_one({"_id": record_id})
+        return
+    keys.update_one(
+        {"_id": record_id},
+        {
+            "$set": {
+                "state": "done",
+                "expires_at": datetime.now(UTC) + TTL,
+                "response": {
+                    "status": response.status_code,
+                    "body": response.get_data(as_text=True),
+                    "headers": {h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers},
+                },
+            }
+        },
+    )
 
 
 def _caller(ext) -> str:
